@@ -1,0 +1,1 @@
+"""Escalate: runs multi-agency safeguarding escalation procedures."""

@@ -1,0 +1,457 @@
+"""Procedure definitions: the data model, loading from YAML and validation.
+
+A definition file describes one local procedure: its stages, who acts, the due rule of each
+stage and obligation, forms, copies, panels and the immediate-risk route. Everything a
+partnership might read differently lives here as data, never as code.
+
+A broken file is rejected with :class:`DefinitionError`, whose problems each name the file,
+the line, the place in the document (``stages[2].due.working_days``) and what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class Unit(StrEnum):
+    WORKING_DAYS = "working_days"
+    CALENDAR_DAYS = "calendar_days"
+    HOURS = "hours"
+
+
+class Anchor(StrEnum):
+    OUTSET = "outset"
+    ENTRY = "entry"
+    EVENT = "event"
+
+
+class Protects(StrEnum):
+    CHILDREN = "children"
+    ADULTS = "adults"
+    BOTH = "both"
+
+
+class Level(StrEnum):
+    """The levels of people in the directory; a stage names the levels that act at it."""
+
+    PRACTITIONER = "practitioner"
+    LINE_MANAGER = "line-manager"
+    SECOND_TIER_MANAGER = "second-tier-manager"
+    SENIOR_MANAGER = "senior-manager"
+    ASSISTANT_DIRECTOR = "assistant-director"
+    BOARD_REPRESENTATIVE = "board-representative"
+    BOARD_CHAIR = "board-chair"
+    PANEL = "panel"
+
+
+class AgencyType(StrEnum):
+    LOCAL_AUTHORITY_ADULTS = "local-authority-adults"
+    LOCAL_AUTHORITY_CHILDREN = "local-authority-children"
+    PRIMARY_HEALTH = "primary-health"
+    SECONDARY_HEALTH = "secondary-health"
+    POLICE = "police"
+    PROBATION = "probation"
+    HOUSING = "housing"
+    SCHOOL_OR_EARLY_YEARS = "school-or-early-years"
+    VOLUNTARY_SECTOR = "voluntary-sector"
+    OTHER = "other"
+
+
+class Recipient(StrEnum):
+    """Who a copy, form or confirmation goes to."""
+
+    RAISER = "raiser"
+    RECEIVER = "receiver"
+    ALL_PARTIES = "all-parties"
+    LINE_MANAGERS = "line-managers"
+    SENIOR_MANAGERS = "senior-managers"
+    BUSINESS_MANAGER = "business-manager"
+    STAGE_4_REPRESENTATIVE = "stage-4-representative"
+    BOARD_CHAIR = "board-chair"
+    STRATEGIC_SAFEGUARDING_TEAM = "strategic-safeguarding-team"
+
+
+class TopOutcome(StrEnum):
+    BINDING_DECISION = "binding-decision"
+    RECOMMENDATIONS = "recommendations"
+
+
+class Division(StrEnum):
+    """The UK bank-holiday divisions GOV.UK publishes."""
+
+    ENGLAND_AND_WALES = "england-and-wales"
+    SCOTLAND = "scotland"
+    NORTHERN_IRELAND = "northern-ireland"
+
+
+#: Events every procedure has without declaring them: the lifecycle records them itself.
+BUILT_IN_EVENTS: Mapping[str, str] = {
+    "resolved": "resolution reached at this stage",
+    "escalated": "escalated to the next stage",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class DueRule(_Model):
+    """When something is due: an amount of time after an anchor.
+
+    In a file: ``{after: outset, working_days: 2}``, ``{after: entry, working_days: 5}``,
+    ``{after: event, event: resolved, working_days: 2}``. Exactly one of ``working_days``,
+    ``calendar_days`` and ``hours``. ``0`` working days means the same working day.
+    """
+
+    after: Anchor
+    event: Slug | None = None
+    working_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    calendar_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    hours: Annotated[int, Field(ge=0, le=24 * 3650)] | None = None
+
+    @model_validator(mode="after")
+    def _one_amount_and_event_matches_anchor(self) -> DueRule:
+        given = [u for u in Unit if getattr(self, u.value) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of working_days, calendar_days or hours"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.after is Anchor.EVENT and self.event is None:
+            raise ValueError("a rule 'after: event' must name the event")
+        if self.after is not Anchor.EVENT and self.event is not None:
+            raise ValueError(f"'event' only goes with 'after: event', not 'after: {self.after}'")
+        return self
+
+    @property
+    def unit(self) -> Unit:
+        return next(u for u in Unit if getattr(self, u.value) is not None)
+
+    @property
+    def amount(self) -> int:
+        value = getattr(self, self.unit.value)
+        assert isinstance(value, int)
+        return value
+
+
+class Obligation(_Model):
+    """A dated duty inside a stage: raise the matter, confirm in writing, copy the board."""
+
+    id: Slug
+    what: Text
+    who: Text | None = None
+    due: DueRule | None = None
+    form: Slug | None = None
+    recipients: tuple[Recipient, ...] = ()
+
+
+class Panel(_Model):
+    name: Text
+    convened: Literal["always", "when-needed"] = "when-needed"
+    min_members: Annotated[int, Field(ge=1, le=100)] | None = None
+    must_include: tuple[Text, ...] = ()
+    includes_parties: bool = False
+    exclude_involved: bool = False
+    hears: Text | None = None
+
+
+class Stage(_Model):
+    number: Annotated[int, Field(ge=1, le=20)]
+    name: Text
+    who: Text
+    levels: tuple[Level, ...] = Field(min_length=1)
+    who_by_agency: dict[AgencyType, Text] = Field(default_factory=dict)
+    may_join_by_agency: dict[AgencyType, Text] = Field(default_factory=dict)
+    due: DueRule | None = None
+    no_timescale_text: Text | None = None
+    protective_timescale: bool = False
+    obligations: tuple[Obligation, ...] = ()
+    forms: tuple[Slug, ...] = ()
+    panel: Panel | None = None
+    notes: tuple[Text, ...] = ()
+
+
+class Event(_Model):
+    id: Slug
+    name: Text
+
+
+class Form(_Model):
+    id: Slug
+    title: Text
+    used_at: tuple[Annotated[int, Field(ge=1)], ...] = Field(min_length=1)
+    completed_by: Text | None = None
+    send_to: tuple[Recipient, ...] = ()
+    fields: tuple[Text, ...] = Field(min_length=1)
+
+
+class Category(_Model):
+    id: Slug
+    name: Text
+
+
+class OverallBound(_Model):
+    due: DueRule
+    meaning: Text
+    until_stage: Annotated[int, Field(ge=1)] | None = None
+    outer_principle: Text | None = None
+
+
+class ImmediateRisk(_Model):
+    route: Text
+    contacts: tuple[Text, ...] = ()
+    may_start_at_any_stage: bool = True
+
+
+class TopStage(_Model):
+    produces: TopOutcome
+    text: Text
+
+
+class Procedure(_Model):
+    """One local procedure, one version."""
+
+    id: Slug
+    version: Annotated[str, Field(min_length=1, max_length=20)]
+    effective_from: dt.date
+    title: Text
+    board: Text
+    protects: Protects
+    calendar: Division = Division.ENGLAND_AND_WALES
+    source: Text
+    before_stage_1: Text | None = None
+    principles: tuple[Text, ...] = ()
+    categories: tuple[Category, ...] = Field(min_length=1)
+    events: tuple[Event, ...] = ()
+    forms: tuple[Form, ...] = ()
+    overall: OverallBound | None = None
+    immediate_risk: ImmediateRisk
+    top_stage: TopStage
+    stages: tuple[Stage, ...] = Field(min_length=2)
+
+    # -- lookups used everywhere else -------------------------------------------------
+    def stage(self, number: int) -> Stage:
+        if not 1 <= number <= len(self.stages):
+            raise KeyError(f"{self.id} has no stage {number} (it has 1 to {len(self.stages)})")
+        return self.stages[number - 1]
+
+    @property
+    def top(self) -> int:
+        return len(self.stages)
+
+    def event_ids(self) -> frozenset[str]:
+        return frozenset(BUILT_IN_EVENTS) | {e.id for e in self.events}
+
+    def event_name(self, event_id: str) -> str:
+        for e in self.events:
+            if e.id == event_id:
+                return e.name
+        return BUILT_IN_EVENTS[event_id]
+
+    def form(self, form_id: str) -> Form:
+        return next(f for f in self.forms if f.id == form_id)
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"
+
+
+# ---------------------------------------------------------------------------------------
+# Errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    place: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.place or '(top)'}: {self.message}"
+
+
+class DefinitionError(Exception):
+    """A definition file cannot be used. ``problems`` says where and why."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+
+Path_ = tuple[str | int, ...]
+
+
+def _place(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _lines(node: yaml.Node, path: Path_, into: dict[Path_, int], problems: list[str]) -> None:
+    """Record the line of every node, and find duplicate keys (PyYAML keeps the last)."""
+    into[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                problems.append(f"{key_node.start_mark.line + 1}\x00{_place(path)}\x00{key}")
+            seen.add(key)
+            _lines(value_node, (*path, key), into, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _lines(item, (*path, i), into, problems)
+
+
+def _line_for(lines: Mapping[Path_, int], path: Path_) -> int | None:
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def _pydantic_problems(
+    error: ValidationError, file: str, lines: Mapping[Path_, int]
+) -> Iterator[Problem]:
+    for err in error.errors():
+        loc: Path_ = tuple(err["loc"])
+        # pydantic adds the model-validator or union branch to loc; keep only data keys
+        loc = tuple(p for p in loc if isinstance(p, int) or not p.startswith("function-"))
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent = loc[:-1]
+            yield Problem(file, _line_for(lines, loc), _place(parent), f"unknown key '{loc[-1]}'")
+        elif kind == "missing":
+            parent = loc[:-1]
+            message = f"missing required key '{loc[-1]}'"
+            yield Problem(file, _line_for(lines, parent), _place(parent), message)
+        else:
+            message = str(err["msg"]).removeprefix("Value error, ")
+            if kind.endswith("_too_short") and "at least" in message:
+                message = message.replace("List should have", "needs")
+            yield Problem(file, _line_for(lines, loc), _place(loc), message)
+
+
+def _due_rules(proc: Procedure) -> Iterator[tuple[Path_, DueRule]]:
+    for i, stage in enumerate(proc.stages):
+        if stage.due is not None:
+            yield ("stages", i, "due"), stage.due
+        for j, ob in enumerate(stage.obligations):
+            if ob.due is not None:
+                yield ("stages", i, "obligations", j, "due"), ob.due
+    if proc.overall is not None:
+        yield ("overall", "due"), proc.overall.due
+
+
+def _cross_checks(proc: Procedure) -> Iterator[tuple[Path_, str]]:  # noqa: C901 - a flat list
+    """What the field types alone cannot say: order, references, uniqueness."""
+    for i, stage in enumerate(proc.stages):
+        if stage.number != i + 1:
+            yield (
+                ("stages", i, "number"),
+                f"stages out of order or missing: stage {i + 1} expected here, found "
+                f"{stage.number}; number the stages 1, 2, 3 ... in order",
+            )
+        if stage.due is None and stage.no_timescale_text is None:
+            yield (
+                ("stages", i),
+                "a stage with no 'due' rule must say why in 'no_timescale_text'",
+            )
+        for form_id in stage.forms:
+            if form_id not in {f.id for f in proc.forms}:
+                yield ("stages", i, "forms"), f"form '{form_id}' is not declared under 'forms'"
+        seen: set[str] = set()
+        for j, ob in enumerate(stage.obligations):
+            if ob.id in seen:
+                yield ("stages", i, "obligations", j, "id"), f"obligation id '{ob.id}' repeats"
+            seen.add(ob.id)
+            if ob.form is not None and ob.form not in {f.id for f in proc.forms}:
+                yield (
+                    ("stages", i, "obligations", j, "form"),
+                    f"form '{ob.form}' is not declared under 'forms'",
+                )
+    known = proc.event_ids()
+    for path, rule in _due_rules(proc):
+        if rule.after is Anchor.EVENT and rule.event not in known:
+            yield (
+                (*path, "event"),
+                f"event '{rule.event}' does not exist; declare it under 'events' "
+                f"(known: {', '.join(sorted(known))})",
+            )
+    if proc.overall is not None:
+        if proc.overall.due.after is not Anchor.OUTSET:
+            yield ("overall", "due", "after"), "the overall bound must count from the outset"
+        until = proc.overall.until_stage
+        if until is not None and until > len(proc.stages):
+            yield ("overall", "until_stage"), f"there is no stage {until}"
+    for k, form in enumerate(proc.forms):
+        for stage_number in form.used_at:
+            if stage_number > len(proc.stages):
+                yield ("forms", k, "used_at"), f"form used at stage {stage_number}, which is missing"
+    for group, items in (("events", proc.events), ("forms", proc.forms)):
+        ids = [item.id for item in items]
+        for k, item_id in enumerate(ids):
+            if item_id in ids[:k]:
+                yield (group, k, "id"), f"id '{item_id}' repeats"
+            if group == "events" and item_id in BUILT_IN_EVENTS:
+                yield (group, k, "id"), f"'{item_id}' is built in; do not declare it"
+    cat_ids = [c.id for c in proc.categories]
+    for k, cat_id in enumerate(cat_ids):
+        if cat_id in cat_ids[:k]:
+            yield ("categories", k, "id"), f"id '{cat_id}' repeats"
+
+
+def parse_definition(text: str, file: str) -> Procedure:
+    """Parse and validate one definition. Raises :class:`DefinitionError`."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data: Any = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DefinitionError([Problem(file, line, "", f"not valid YAML: {problem}")]) from exc
+    if node is None or not isinstance(data, dict):
+        raise DefinitionError([Problem(file, 1, "", "the file must hold a mapping of keys")])
+    lines: dict[Path_, int] = {}
+    dupes: list[str] = []
+    _lines(node, (), lines, dupes)
+    if dupes:
+        problems = []
+        for d in dupes:
+            line, place, key = d.split("\x00")
+            problems.append(Problem(file, int(line), place, f"key '{key}' appears twice"))
+        raise DefinitionError(problems)
+    try:
+        proc = Procedure.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError(_pydantic_problems(exc, file, lines)) from exc
+    cross = [Problem(file, _line_for(lines, p), _place(p), m) for p, m in _cross_checks(proc)]
+    if cross:
+        raise DefinitionError(cross)
+    return proc
+
+
+def load_definition(path: Path) -> Procedure:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError([Problem(str(path), None, "", f"cannot read: {exc}")]) from exc
+    return parse_definition(text, str(path))

@@ -86,6 +86,4 @@ def load_registry(extra_dirs: Sequence[Path] = ()) -> Registry:
         by_id.setdefault(proc.id, []).append(proc)
     if problems:
         raise DefinitionError(problems)
-    return Registry(
-        {k: tuple(sorted(v, key=lambda p: p.effective_from)) for k, v in by_id.items()}
-    )
+    return Registry({k: tuple(sorted(v, key=lambda p: p.effective_from)) for k, v in by_id.items()})

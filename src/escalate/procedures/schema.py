@@ -140,9 +140,7 @@ class DueRule(_Model):
 
     @property
     def amount(self) -> int:
-        value = getattr(self, self.unit.value)
-        assert isinstance(value, int)
-        return value
+        return int(getattr(self, self.unit.value))
 
 
 class Obligation(_Model):
@@ -327,14 +325,20 @@ def _line_for(lines: Mapping[Path_, int], path: Path_) -> int | None:
     return None
 
 
+def _data_loc(loc: tuple[str | int, ...]) -> Path_:
+    """pydantic adds validator and union branch names to a location; keep only data keys."""
+    return tuple(p for p in loc if isinstance(p, int) or not p.startswith("function-"))
+
+
 def _pydantic_problems(
     error: ValidationError, file: str, lines: Mapping[Path_, int]
 ) -> Iterator[Problem]:
-    for err in error.errors():
-        loc: Path_ = tuple(err["loc"])
-        # pydantic adds the model-validator or union branch to loc; keep only data keys
-        loc = tuple(p for p in loc if isinstance(p, int) or not p.startswith("function-"))
+    errors = [(_data_loc(err["loc"]), err) for err in error.errors()]
+    for loc, err in errors:
         kind = err["type"]
+        inner = any(other[: len(loc)] == loc and len(other) > len(loc) for other, _ in errors)
+        if "too_short" in kind and inner:
+            continue  # a list looks short only because an item in it failed: say that instead
         if kind == "extra_forbidden":
             parent = loc[:-1]
             yield Problem(file, _line_for(lines, loc), _place(parent), f"unknown key '{loc[-1]}'")
@@ -344,7 +348,7 @@ def _pydantic_problems(
             yield Problem(file, _line_for(lines, parent), _place(parent), message)
         else:
             message = str(err["msg"]).removeprefix("Value error, ")
-            if kind.endswith("_too_short") and "at least" in message:
+            if "too_short" in kind and "at least" in message:
                 message = message.replace("List should have", "needs")
             yield Problem(file, _line_for(lines, loc), _place(loc), message)
 
@@ -404,7 +408,10 @@ def _cross_checks(proc: Procedure) -> Iterator[tuple[Path_, str]]:  # noqa: C901
     for k, form in enumerate(proc.forms):
         for stage_number in form.used_at:
             if stage_number > len(proc.stages):
-                yield ("forms", k, "used_at"), f"form used at stage {stage_number}, which is missing"
+                yield (
+                    ("forms", k, "used_at"),
+                    f"form used at stage {stage_number}, which is missing",
+                )
     for group, items in (("events", proc.events), ("forms", proc.forms)):
         ids = [item.id for item in items]
         for k, item_id in enumerate(ids):
@@ -422,7 +429,7 @@ def parse_definition(text: str, file: str) -> Procedure:
     """Parse and validate one definition. Raises :class:`DefinitionError`."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        data: Any = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -1,0 +1,383 @@
+"""The state machine of one escalation, as pure functions.
+
+Every transition takes the procedure, the current :class:`EscalationState` and typed keyword
+arguments, and returns a :class:`Transition`: the new state and the events it produced. A
+transition that the procedure does not allow raises :class:`LifecycleError` whose message says
+why; the messages are named constants so that callers and tests can rely on them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from escalate.procedures import clock
+from escalate.procedures import events as ev
+from escalate.procedures.calendar import WorkingCalendar
+from escalate.procedures.schema import BUILT_IN_EVENTS, Procedure
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    WITHDRAWN = "withdrawn"
+    DECIDED = "decided"
+
+
+class LifecycleError(Exception):
+    """A transition the procedure does not allow. The message says why."""
+
+
+# The messages, named so that the tests and the web forms can refer to them.
+NOT_OPEN = "This escalation is {status}: it can no longer be {action}."
+REASON_REQUIRED = "Give a reason."
+OUTCOME_REQUIRED = "Give the agreed outcome."
+DECISION_REQUIRED = "Give the decision or recommendations."
+CONFIRMER_REQUIRED = "Say who confirmed the outcome in writing."
+KIND_REQUIRED = "Say how the contact was made."
+NO_SUCH_STAGE = "{procedure} has no stage {stage}: its stages are 1 to {top}."
+HIGHER_START_NEEDS_RISK = (
+    "An escalation starts at stage 1 unless the person is at immediate risk; "
+    "give the reason to start at stage {stage}."
+)
+HIGHER_START_NOT_ALLOWED = "{procedure} does not allow starting above stage 1."
+OUTSET_IN_FUTURE = "The date the concern was identified cannot be after the date it is raised."
+BEFORE_OUTSET = "The date cannot be before the concern was identified ({outset})."
+BEFORE_STAGE_ENTRY = "The date cannot be before stage {stage} was entered ({entered})."
+AFTER_RECORDING = "The date cannot be after the day it is recorded ({recorded})."
+AT_TOP_STAGE = "This escalation is at the top stage ({stage}); it cannot be escalated further."
+NOT_AT_TOP_STAGE = "Only the top stage ({top}) makes the final {produces}; this is stage {stage}."
+NOT_RESOLVED = "Only a resolved escalation can have its outcome confirmed in writing."
+ALREADY_CONFIRMED = "The outcome was already confirmed in writing on {on}."
+PROTECTIVE_NOT_ALLOWED = "Stage {stage} of {procedure} does not allow an earlier timescale."
+PROTECTIVE_NOT_EARLIER = "A protective due date must be earlier than the current one ({due})."
+PROTECTIVE_IN_PAST = "A protective due date cannot be before today ({today})."
+PROTECTIVE_NOT_CURRENT = "Only the current stage ({stage}) can have its due dates brought forward."
+UNKNOWN_EVENT = "{procedure} has no event '{event}'."
+UNKNOWN_OBLIGATION = "Stage {stage} has no obligation '{obligation}'."
+ALREADY_MET = "That obligation was already met on {on}."
+BUILT_IN_EVENT = "The event '{event}' is recorded by its own action, not directly."
+
+
+@dataclass(frozen=True)
+class StageState:
+    number: int
+    entered_on: dt.date
+    left_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class EscalationState:
+    procedure_key: str
+    outset_on: dt.date
+    raised_on: dt.date
+    start_stage: int
+    immediate_risk_reason: str | None
+    status: Status
+    stages: tuple[StageState, ...]
+    events: tuple[clock.EventFact, ...] = ()
+    protective: tuple[clock.ProtectiveDue, ...] = ()
+    met: tuple[tuple[int, str, dt.date], ...] = ()
+    outcome: str | None = None
+    closed_on: dt.date | None = None
+    confirmed_on: dt.date | None = None
+    confirmed_by: str | None = None
+
+    @property
+    def current(self) -> StageState:
+        return self.stages[-1]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is Status.OPEN
+
+    def facts(self) -> clock.Facts:
+        return clock.Facts(
+            outset_on=self.outset_on,
+            start_stage=self.start_stage,
+            entered={s.number: s.entered_on for s in self.stages},
+            left={s.number: s.left_on for s in self.stages if s.left_on is not None},
+            events=self.events,
+            protective=self.protective,
+            met={(stage, ob): on for stage, ob, on in self.met},
+            closed_on=self.closed_on,
+            withdrawn=self.status is Status.WITHDRAWN,
+        )
+
+
+@dataclass(frozen=True)
+class Transition:
+    state: EscalationState
+    events: tuple[ev.Event, ...]
+
+
+# ---------------------------------------------------------------------------------------
+# Guards
+
+
+def _text(value: str | None, message: str) -> str:
+    if value is None or not value.strip():
+        raise LifecycleError(message)
+    return value.strip()
+
+
+def _require_open(state: EscalationState, action: str) -> None:
+    if not state.is_open:
+        raise LifecycleError(NOT_OPEN.format(status=state.status.value, action=action))
+
+
+def _not_before_entry(state: EscalationState, on: dt.date) -> None:
+    if on < state.current.entered_on:
+        raise LifecycleError(
+            BEFORE_STAGE_ENTRY.format(stage=state.current.number, entered=state.current.entered_on)
+        )
+
+
+def _check_key(procedure: Procedure, state: EscalationState) -> None:
+    if procedure.key != state.procedure_key:
+        raise ValueError(f"state runs under {state.procedure_key}, not {procedure.key}")
+
+
+def _leave_current(state: EscalationState, on: dt.date) -> tuple[StageState, ...]:
+    return (*state.stages[:-1], replace(state.current, left_on=on))
+
+
+# ---------------------------------------------------------------------------------------
+# Transitions
+
+
+def raise_escalation(
+    procedure: Procedure,
+    *,
+    outset_on: dt.date,
+    raised_on: dt.date,
+    at_stage: int = 1,
+    immediate_risk_reason: str | None = None,
+) -> Transition:
+    """Start an escalation: at stage 1, or higher for immediate risk with a reason."""
+    if outset_on > raised_on:
+        raise LifecycleError(OUTSET_IN_FUTURE)
+    if not 1 <= at_stage <= procedure.top:
+        raise LifecycleError(
+            NO_SUCH_STAGE.format(procedure=procedure.title, stage=at_stage, top=procedure.top)
+        )
+    reason = immediate_risk_reason.strip() if immediate_risk_reason else None
+    if at_stage > 1:
+        if not procedure.immediate_risk.may_start_at_any_stage:
+            raise LifecycleError(HIGHER_START_NOT_ALLOWED.format(procedure=procedure.title))
+        if not reason:
+            raise LifecycleError(HIGHER_START_NEEDS_RISK.format(stage=at_stage))
+    entered_on = outset_on if at_stage == 1 else raised_on
+    state = EscalationState(
+        procedure_key=procedure.key,
+        outset_on=outset_on,
+        raised_on=raised_on,
+        start_stage=at_stage,
+        immediate_risk_reason=reason,
+        status=Status.OPEN,
+        stages=(StageState(at_stage, entered_on),),
+    )
+    return Transition(
+        state,
+        (
+            ev.EscalationRaised(procedure.key, outset_on, raised_on, at_stage, reason),
+            ev.StageEntered(at_stage, entered_on, skipped=tuple(range(1, at_stage))),
+        ),
+    )
+
+
+def record_contact(
+    procedure: Procedure,
+    state: EscalationState,
+    *,
+    occurred_on: dt.date,
+    recorded_on: dt.date,
+    kind: str,
+) -> Transition:
+    """A contact, discussion or meeting: allowed while open, and after resolution too (the
+    written confirmation and follow-up are recorded as contacts)."""
+    _check_key(procedure, state)
+    if state.status in (Status.WITHDRAWN,):
+        _require_open(state, "added to")
+    kind = _text(kind, KIND_REQUIRED)
+    if occurred_on < state.outset_on:
+        raise LifecycleError(BEFORE_OUTSET.format(outset=state.outset_on))
+    if occurred_on > recorded_on:
+        raise LifecycleError(AFTER_RECORDING.format(recorded=recorded_on))
+    event = ev.ContactRecorded(state.current.number, occurred_on, recorded_on, kind)
+    return Transition(state, (event,))
+
+
+def record_event(
+    procedure: Procedure, state: EscalationState, *, event: str, occurred_on: dt.date
+) -> Transition:
+    """A procedure event (meeting held, review completed, chair notified...)."""
+    _check_key(procedure, state)
+    _require_open(state, "changed")
+    if event in BUILT_IN_EVENTS:
+        raise LifecycleError(BUILT_IN_EVENT.format(event=event))
+    if event not in procedure.event_ids():
+        raise LifecycleError(UNKNOWN_EVENT.format(procedure=procedure.title, event=event))
+    _not_before_entry(state, occurred_on)
+    fact = clock.EventFact(state.current.number, event, occurred_on)
+    new = replace(state, events=(*state.events, fact))
+    return Transition(new, (ev.ProcedureEventRecorded(fact.stage, event, occurred_on),))
+
+
+def meet_obligation(
+    procedure: Procedure, state: EscalationState, *, obligation: str, met_on: dt.date
+) -> Transition:
+    """Mark a duty of the current stage done (the monitoring form sent, say)."""
+    _check_key(procedure, state)
+    if state.status is Status.WITHDRAWN:
+        _require_open(state, "changed")
+    stage = state.current.number
+    if obligation not in {o.id for o in procedure.stage(stage).obligations}:
+        raise LifecycleError(UNKNOWN_OBLIGATION.format(stage=stage, obligation=obligation))
+    for s, o, on in state.met:
+        if (s, o) == (stage, obligation):
+            raise LifecycleError(ALREADY_MET.format(on=on))
+    _not_before_entry(state, met_on)
+    new = replace(state, met=(*state.met, (stage, obligation, met_on)))
+    return Transition(new, (ev.ObligationMet(stage, obligation, met_on),))
+
+
+def set_protective_due(
+    procedure: Procedure,
+    state: EscalationState,
+    calendar: WorkingCalendar,
+    *,
+    stage: int,
+    due_on: dt.date,
+    reason: str,
+    today: dt.date,
+    obligation: str | None = None,
+) -> Transition:
+    """Bring a due date of the current stage earlier, never later, with the reason."""
+    _check_key(procedure, state)
+    _require_open(state, "changed")
+    if stage != state.current.number:
+        raise LifecycleError(PROTECTIVE_NOT_CURRENT.format(stage=state.current.number))
+    if not procedure.stage(stage).protective_timescale:
+        raise LifecycleError(PROTECTIVE_NOT_ALLOWED.format(stage=stage, procedure=procedure.title))
+    reason = _text(reason, REASON_REQUIRED)
+    current = clock.plan(procedure, calendar, state.facts()).stage(stage)
+    if obligation is None:
+        current_due = current.due_on
+    else:
+        found = [o for o in current.obligations if o.id == obligation]
+        if not found:
+            raise LifecycleError(UNKNOWN_OBLIGATION.format(stage=stage, obligation=obligation))
+        current_due = found[0].due_on
+    if due_on < today:
+        raise LifecycleError(PROTECTIVE_IN_PAST.format(today=today))
+    if current_due is not None and due_on >= current_due:
+        raise LifecycleError(PROTECTIVE_NOT_EARLIER.format(due=current_due))
+    _not_before_entry(state, due_on)
+    fact = clock.ProtectiveDue(stage, obligation, due_on, reason)
+    new = replace(state, protective=(*state.protective, fact))
+    event = ev.ProtectiveDueDateSet(stage, obligation, due_on, current_due, reason, today)
+    return Transition(new, (event,))
+
+
+def resolve(
+    procedure: Procedure, state: EscalationState, *, resolved_on: dt.date, outcome: str
+) -> Transition:
+    """The parties agree an outcome at the current stage."""
+    _check_key(procedure, state)
+    _require_open(state, "resolved")
+    outcome = _text(outcome, OUTCOME_REQUIRED)
+    _not_before_entry(state, resolved_on)
+    stage = state.current.number
+    new = replace(
+        state,
+        status=Status.RESOLVED,
+        stages=_leave_current(state, resolved_on),
+        events=(*state.events, clock.EventFact(stage, "resolved", resolved_on)),
+        outcome=outcome,
+        closed_on=resolved_on,
+    )
+    return Transition(new, (ev.StageResolved(stage, resolved_on, outcome),))
+
+
+def confirm_in_writing(
+    procedure: Procedure, state: EscalationState, *, confirmed_on: dt.date, confirmed_by: str
+) -> Transition:
+    """The outcome is confirmed in writing to the raiser."""
+    _check_key(procedure, state)
+    if state.status is not Status.RESOLVED:
+        raise LifecycleError(NOT_RESOLVED)
+    if state.confirmed_on is not None:
+        raise LifecycleError(ALREADY_CONFIRMED.format(on=state.confirmed_on))
+    confirmed_by = _text(confirmed_by, CONFIRMER_REQUIRED)
+    if state.closed_on is not None and confirmed_on < state.closed_on:
+        raise LifecycleError(BEFORE_STAGE_ENTRY.format(stage="resolution", entered=state.closed_on))
+    new = replace(state, confirmed_on=confirmed_on, confirmed_by=confirmed_by)
+    stage = state.current.number
+    return Transition(new, (ev.OutcomeConfirmedInWriting(stage, confirmed_on, confirmed_by),))
+
+
+def escalate(
+    procedure: Procedure, state: EscalationState, *, escalated_on: dt.date, reason: str
+) -> Transition:
+    """Not resolved at this stage: move to the next, entered on the same day."""
+    _check_key(procedure, state)
+    _require_open(state, "escalated")
+    here = state.current.number
+    if here >= procedure.top:
+        raise LifecycleError(AT_TOP_STAGE.format(stage=here))
+    reason = _text(reason, REASON_REQUIRED)
+    _not_before_entry(state, escalated_on)
+    nxt = here + 1
+    new = replace(
+        state,
+        stages=(*_leave_current(state, escalated_on), StageState(nxt, escalated_on)),
+        events=(*state.events, clock.EventFact(here, "escalated", escalated_on)),
+    )
+    return Transition(
+        new,
+        (ev.StageEscalated(here, nxt, escalated_on, reason), ev.StageEntered(nxt, escalated_on)),
+    )
+
+
+def withdraw(
+    procedure: Procedure, state: EscalationState, *, withdrawn_on: dt.date, reason: str
+) -> Transition:
+    _check_key(procedure, state)
+    _require_open(state, "withdrawn")
+    reason = _text(reason, REASON_REQUIRED)
+    _not_before_entry(state, withdrawn_on)
+    new = replace(
+        state,
+        status=Status.WITHDRAWN,
+        stages=_leave_current(state, withdrawn_on),
+        closed_on=withdrawn_on,
+    )
+    return Transition(new, (ev.EscalationWithdrawn(state.current.number, withdrawn_on, reason),))
+
+
+def decide(
+    procedure: Procedure, state: EscalationState, *, decided_on: dt.date, decision: str
+) -> Transition:
+    """The top stage's binding decision or recommendations end the procedure."""
+    _check_key(procedure, state)
+    _require_open(state, "decided")
+    here = state.current.number
+    produces = procedure.top_stage.produces
+    if here != procedure.top:
+        raise LifecycleError(
+            NOT_AT_TOP_STAGE.format(
+                top=procedure.top, produces=produces.value.replace("-", " "), stage=here
+            )
+        )
+    decision = _text(decision, DECISION_REQUIRED)
+    _not_before_entry(state, decided_on)
+    new = replace(
+        state,
+        status=Status.DECIDED,
+        stages=_leave_current(state, decided_on),
+        outcome=decision,
+        closed_on=decided_on,
+    )
+    return Transition(new, (ev.TopStageDecided(here, decided_on, produces, decision),))

@@ -6,8 +6,10 @@ UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
+# The test suite runs a second time against PostgreSQL (the production database).
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/escalate
 
-.PHONY: run test setup lint typecheck unit bench clean
+.PHONY: run plan test setup frontend chromium lint typecheck unit unit-postgres bench clean
 
 # uv lives in its own small virtual environment so that syncing .venv never touches it.
 $(UV):
@@ -17,7 +19,26 @@ $(UV):
 setup: $(UV)
 	$(UV) sync --frozen --python "$$(scripts/find-python)"
 
-run: setup
+frontend:
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run build
+
+chromium:
+	scripts/ensure-chromium
+
+# Set up, migrate the embedded SQLite database, load the demo and serve on this machine only.
+run: setup frontend
+	.venv/bin/escalate-manage migrate --noinput
+	.venv/bin/escalate-manage load_demo
+	@echo
+	@echo "Escalate is running at http://127.0.0.1:8000/ (demo data; Ctrl-C to stop)."
+	@echo "Sign in as any demo account listed on the sign-in page, e.g."
+	@echo "  northmoor.practitioner.police  /  password: demo-password-2026"
+	@echo "(the full list of demo sign-ins is printed above)"
+	@echo
+	.venv/bin/escalate-manage runserver --noreload 127.0.0.1:8000
+
+plan: setup
 	.venv/bin/escalate plan --procedure north-east-lincolnshire --raised 2025-12-19
 
 lint: setup
@@ -27,13 +48,17 @@ lint: setup
 typecheck: setup
 	.venv/bin/mypy
 
-unit: setup
+unit: setup frontend chromium
 	.venv/bin/pytest
 
-test: lint typecheck unit
+unit-postgres: setup frontend
+	DATABASE_URL=$(POSTGRES_URL) .venv/bin/pytest tests/cases tests/directory -q
+
+test: lint typecheck unit unit-postgres
 
 bench: setup
 	.venv/bin/python benchmarks/working_days.py
 
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules \
+	       src/escalate/static/build artifacts

@@ -10,7 +10,7 @@ day strictly after D; N = 0 is D itself when D is a working day, else the next w
 
 The fast path answers from a precomputed index over :data:`INDEX_START` .. :data:`INDEX_END`:
 ``_before[i]`` is the number of working days before day ``i`` of the index and
-``_working[k]`` the ordinal of the k-th working day, so each answer is two list look-ups.
+``_working[k]`` the k-th working day, so each answer is two list look-ups.
 Dates outside the index are answered by stepping day by day (correct, slower).
 """
 
@@ -101,7 +101,10 @@ class WorkingCalendar:
                 working.append(ordinal)
             before[i + 1] = len(working)
         self._before = before
-        self._working = working
+        # The answers themselves, built once: returning a shared (immutable) date is half the
+        # cost of building one with date.fromordinal on every call.
+        self._working = [dt.date.fromordinal(o) for o in working]
+        self._count = len(working)
         self._size = size
 
     # -- the slow, obviously-correct definitions ----------------------------------------
@@ -141,8 +144,8 @@ class WorkingCalendar:
             raise ValueError("n must not be negative")
         if 0 <= i < self._size:
             k = self._before[i] if n == 0 else self._before[i + 1] + n - 1
-            if k < len(self._working):
-                return dt.date.fromordinal(self._working[k])
+            if k < self._count:
+                return self._working[k]
         return self.step_working_days(start, n)
 
     def add_calendar_days(self, start: dt.date, n: int) -> dt.date:

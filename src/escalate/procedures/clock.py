@@ -178,6 +178,8 @@ def validate_facts(procedure: Procedure, facts: Facts) -> None:
     top = procedure.top
     if not 1 <= facts.start_stage <= top:
         raise FactsError(f"stage {facts.start_stage} does not exist (1 to {top})")
+    if facts.start_stage > 1 and facts.start_stage not in facts.entered:
+        raise FactsError(f"starting at stage {facts.start_stage} needs its entry date")
     previous: tuple[int, dt.date] | None = None
     for number in sorted(facts.entered):
         on = facts.entered[number]
@@ -203,12 +205,16 @@ def plan(procedure: Procedure, calendar: WorkingCalendar, facts: Facts) -> Plan:
     for stage in procedure.stages:
         n = stage.number
         skipped = n < facts.start_stage
+        # a closed escalation never reaches the stages after the one where it ended
+        unreached = facts.closed_on is not None and n > last_entered
         entered = None if skipped else facts.entry_of(n)
         planned = False
         if entered is None and not skipped and n > last_entered and facts.closed_on is None:
             entered, planned = previous_due, previous_due is not None
         rule_due, estimated = _due(calendar, stage.due, facts, n, entered)
         protective = facts.protective_for(n, None)
+        if unreached:
+            rule_due, estimated = None, False
         due = None if skipped else _earlier(rule_due, protective)
         stages.append(
             StagePlan(
@@ -263,8 +269,8 @@ def _obligations(
     return tuple(out)
 
 
-def _live_items(procedure: Procedure, the_plan: Plan, facts: Facts) -> list[DueItem]:
-    """What can still fall due: the open stage, its unmet obligations, the overall bound."""
+def live_items(procedure: Procedure, the_plan: Plan, facts: Facts) -> list[DueItem]:
+    """What can still fall due: the open stage, its unmet duties, the overall bound."""
     if facts.withdrawn:
         return []
     current = the_plan.stage(facts.current_stage)
@@ -273,8 +279,16 @@ def _live_items(procedure: Procedure, the_plan: Plan, facts: Facts) -> list[DueI
     if is_open and current.due_on is not None and current.left_on is None:
         what = f"Stage {current.number}: {current.name}"
         items.append(DueItem(current.number, None, what, current.due_on, 0))
+    # Once closed, only the duties that follow a resolution (confirm in writing, send the
+    # monitoring form) can still fall due; the rest lapsed with the stage.
+    after_resolution = {
+        o.id
+        for o in procedure.stage(current.number).obligations
+        if o.due is not None and o.due.after is Anchor.EVENT and o.due.event == "resolved"
+    }
     for ob in current.obligations:
-        if ob.due_on is not None and ob.met_on is None:
+        live = is_open or ob.id in after_resolution
+        if live and ob.due_on is not None and ob.met_on is None:
             items.append(DueItem(current.number, ob.id, ob.what, ob.due_on, 0))
     bound, overall_on = procedure.overall, the_plan.overall_due_on
     below_bound = bound is not None and (
@@ -293,7 +307,7 @@ def overdue(
         DueItem(
             i.stage, i.obligation, i.what, i.due_on, calendar.working_days_between(i.due_on, today)
         )
-        for i in _live_items(procedure, the_plan, facts)
+        for i in live_items(procedure, the_plan, facts)
         if i.due_on < today
     ]
 
@@ -312,7 +326,7 @@ def due_soon(
         DueItem(
             i.stage, i.obligation, i.what, i.due_on, calendar.working_days_between(today, i.due_on)
         )
-        for i in _live_items(procedure, the_plan, facts)
+        for i in live_items(procedure, the_plan, facts)
         if today <= i.due_on <= horizon
     ]
 

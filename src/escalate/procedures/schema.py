@@ -68,6 +68,20 @@ class AgencyType(StrEnum):
     OTHER = "other"
 
 
+AGENCY_TYPE_NAMES: Mapping[AgencyType, str] = {
+    AgencyType.LOCAL_AUTHORITY_ADULTS: "Local authority (adults)",
+    AgencyType.LOCAL_AUTHORITY_CHILDREN: "Local authority (children)",
+    AgencyType.PRIMARY_HEALTH: "Primary health",
+    AgencyType.SECONDARY_HEALTH: "Secondary health",
+    AgencyType.POLICE: "Police",
+    AgencyType.PROBATION: "Probation",
+    AgencyType.HOUSING: "Housing",
+    AgencyType.SCHOOL_OR_EARLY_YEARS: "School or early years",
+    AgencyType.VOLUNTARY_SECTOR: "Voluntary sector",
+    AgencyType.OTHER: "Other",
+}
+
+
 class Recipient(StrEnum):
     """Who a copy, form or confirmation goes to."""
 

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from escalate.procedures.schema import Anchor, DueRule, Procedure, Unit
+from escalate.procedures.schema import (
+    AGENCY_TYPE_NAMES,
+    Anchor,
+    DueRule,
+    Procedure,
+    Recipient,
+    Unit,
+)
 
 _UNIT_WORDS = {
     Unit.WORKING_DAYS: ("working day", "working days"),
@@ -40,4 +48,71 @@ def due_rule(rule: DueRule | None, procedure: Procedure, *, none: str = "no time
 
 def day(on: dt.date | None) -> str:
     """Fri 19 Dec 2025; a dash for no date."""
-    return on.strftime("%a %d %b %Y") if on is not None else "-"
+    return f"{on:%a} {on.day} {on:%b %Y}" if on is not None else "-"
+
+
+@dataclass(frozen=True)
+class ObligationText:
+    what: str
+    who: str | None
+    due: str
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StageText:
+    number: int
+    name: str
+    who: str
+    due: str
+    protective: bool
+    by_agency: tuple[tuple[str, str], ...]
+    may_join: tuple[tuple[str, str], ...]
+    obligations: tuple[ObligationText, ...]
+    forms: tuple[str, ...]
+    panel: str | None
+    notes: tuple[str, ...]
+
+
+def _recipient(r: Recipient) -> str:
+    return r.value.replace("-", " ").capitalize()
+
+
+def outline(procedure: Procedure) -> tuple[StageText, ...]:
+    """Each stage in words, for the procedure page and the escalation page."""
+    out = []
+    for s in procedure.stages:
+        panel = None
+        if s.panel is not None:
+            bits = [s.panel.name]
+            if s.panel.min_members:
+                bits.append(f"at least {s.panel.min_members} members")
+            if s.panel.must_include:
+                bits.append("must include " + "; ".join(s.panel.must_include))
+            if s.panel.exclude_involved:
+                bits.append("nobody involved in the case may be present")
+            panel = ", ".join(bits)
+        out.append(
+            StageText(
+                number=s.number,
+                name=s.name,
+                who=s.who,
+                due=due_rule(s.due, procedure, none=s.no_timescale_text or "no timescale"),
+                protective=s.protective_timescale,
+                by_agency=tuple((AGENCY_TYPE_NAMES[a], w) for a, w in s.who_by_agency.items()),
+                may_join=tuple((AGENCY_TYPE_NAMES[a], w) for a, w in s.may_join_by_agency.items()),
+                obligations=tuple(
+                    ObligationText(
+                        o.what,
+                        o.who,
+                        due_rule(o.due, procedure),
+                        tuple(_recipient(r) for r in o.recipients),
+                    )
+                    for o in s.obligations
+                ),
+                forms=tuple(procedure.form(f).title for f in s.forms),
+                panel=panel,
+                notes=s.notes,
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,95 @@
+"""Who may see and do what, written once. Every selector, page and service asks here.
+
+- A person sees the escalations their agency is party to, in their own partnership.
+- The partnership's business unit sees every escalation of its partnership, and no other's.
+- Anyone else (including an administrator with no directory person) sees none.
+- Acting at a stage needs a level that holds that stage (a manager holds the stages of the
+  levels below theirs); stages held only by the board's chair or a panel are recorded by the
+  business unit. Only the raising agency withdraws its concern.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db.models import Exists, OuterRef, Q
+
+from escalate.cases.models import Escalation, Party, PartyRole
+from escalate.directory.models import LEVEL_RANK, Person
+from escalate.procedures.schema import Level, Procedure
+
+
+class Action(StrEnum):
+    RECORD = "record"  # contacts, events, duties done, corrections
+    ESCALATE = "escalate"
+    RESOLVE = "resolve"
+    CONFIRM = "confirm"
+    BRING_FORWARD = "bring-forward"
+    WITHDRAW = "withdraw"
+    DECIDE = "decide"
+
+
+def person_of(user: object) -> Person | None:
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return None
+    try:
+        person: Person = user.person  # type: ignore[attr-defined]
+    except Person.DoesNotExist:
+        return None
+    return person if person.is_active else None
+
+
+def visible_q(person: Person | None) -> Q:
+    """The filter of escalations a person may see (matches nothing for no person)."""
+    if person is None:
+        return Q(pk__in=[])
+    partnership = Q(partnership_id=person.agency.partnership_id)
+    if person.is_business_unit:
+        return partnership
+    party = Party.objects.filter(escalation=OuterRef("pk"), agency_id=person.agency_id)
+    return partnership & Q(Exists(party))
+
+
+def is_party(person: Person, escalation: Escalation, parties: list[Party]) -> PartyRole | None:
+    for party in parties:
+        if party.agency_id == person.agency_id:
+            return PartyRole(party.role)
+    return None
+
+
+def holds_stage(person: Person, procedure: Procedure, stage: int) -> bool:
+    ranks = [LEVEL_RANK[lv] for lv in procedure.stage(stage).levels if lv in LEVEL_RANK]
+    if not ranks:
+        return person.is_business_unit  # chair or panel: the business unit records it
+    return LEVEL_RANK[Level(person.level)] >= min(ranks)
+
+
+def allowed_actions(
+    person: Person | None, escalation: Escalation, parties: list[Party], procedure: Procedure
+) -> frozenset[Action]:
+    """What this person may do to this escalation now (the service checks again)."""
+    if person is None or person.agency.partnership_id != escalation.partnership_id:
+        return frozenset()
+    role = is_party(person, escalation, parties)
+    if role is None and not person.is_business_unit:
+        return frozenset()
+    allowed = {Action.RECORD}
+    status = escalation.status
+    stage = escalation.current_stage
+    at_top = stage == procedure.top
+    if status == "resolved" and escalation.confirmed_on is None and role is not None:
+        allowed.add(Action.CONFIRM)
+    if status != "open":
+        return frozenset(allowed)
+    holds = holds_stage(person, procedure, stage)
+    if holds and (role is not None or at_top):
+        allowed.add(Action.RESOLVE)
+        if not at_top:
+            allowed.add(Action.ESCALATE)
+        if procedure.stage(stage).protective_timescale:
+            allowed.add(Action.BRING_FORWARD)
+    if at_top and (person.is_business_unit or holds):
+        allowed.add(Action.DECIDE)
+    if role is PartyRole.RAISING:
+        allowed.add(Action.WITHDRAW)
+    return frozenset(allowed)

@@ -1,0 +1,247 @@
+"""The shared record of each escalation.
+
+``Entry`` rows are the record: append-only, never edited or deleted; a correction is a new
+entry pointing at the one it corrects. ``Escalation`` and ``Stage`` are the projection of the
+entries that lists and pages read, kept in step by the services in one transaction, with a
+``version`` checked on every write so that a second, concurrent change is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from escalate.directory.models import Agency, Partnership, Person
+
+# Crockford's base32 without I, L, O, U: easy to read aloud, no look-alikes.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    """ESC-XXXX-XXXX: 40 random bits, so one reference says nothing about another."""
+    chars = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"ESC-{chars[:4]}-{chars[4:]}"
+
+
+class SubjectKind(models.TextChoices):
+    CHILD = "child", "Child"
+    ADULT = "adult", "Adult"
+
+
+class ReferenceKind(models.TextChoices):
+    NHS_NUMBER = "nhs-number", "NHS number"
+    PID = "pid", "PID (case system number)"
+    OTHER = "other", "Another case reference"
+
+
+class Source(models.TextChoices):
+    REFERRAL = "referral", "A referral"
+    MEETING = "meeting", "A decision at a meeting"
+    PLAN = "plan", "A plan for the child or adult"
+    OTHER = "other", "Something else"
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    DECIDED = "decided", "Decided at the top stage"
+
+
+class Escalation(models.Model):
+    reference = models.CharField(max_length=20, unique=True, default=new_reference, editable=False)
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    procedure_key = models.CharField(max_length=120, help_text="id@version, kept for life")
+
+    subject_kind = models.CharField(max_length=10, choices=SubjectKind.choices)
+    subject_name = models.CharField(max_length=200, blank=True)
+    subject_reference_kind = models.CharField(max_length=20, choices=ReferenceKind.choices)
+    subject_reference = models.CharField(max_length=40)
+
+    category = models.SlugField(max_length=80)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    source_detail = models.TextField(blank=True)
+
+    raising_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    raising_person = models.ForeignKey(
+        Person, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    receiving_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    receiving_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    receiving_practitioner = models.CharField(max_length=200, blank=True)
+
+    issue = models.TextField()
+    risk = models.TextField()
+    aim = models.TextField()
+
+    immediate_risk = models.BooleanField(default=False)
+    immediate_risk_reason = models.TextField(blank=True)
+    route_taken = models.TextField(blank=True)
+
+    outset_on = models.DateField()
+    raised_on = models.DateField()
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    start_stage = models.PositiveSmallIntegerField(default=1)
+    current_stage = models.PositiveSmallIntegerField(default=1)
+    outcome = models.TextField(blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    confirmed_on = models.DateField(null=True, blank=True)
+    confirmed_by = models.CharField(max_length=200, blank=True)
+
+    # Derived from the rules core on every write, for lists and the overdue filter.
+    current_due_on = models.DateField(null=True, blank=True)
+    next_due_on = models.DateField(null=True, blank=True)
+
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-raised_on", "-id"]
+        indexes = [
+            models.Index(fields=["partnership", "status"]),
+            models.Index(fields=["status", "next_due_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(raised_on__gte=F("outset_on")), name="raised_not_before_outset"
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("outset_on")),
+                name="closed_not_before_outset",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", closed_on__isnull=True)
+                | (~Q(status="open") & Q(closed_on__isnull=False)),
+                name="closed_iff_not_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_stage__gte=F("start_stage")), name="stage_not_below_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(raising_agency=F("receiving_agency")), name="two_different_agencies"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class PartyRole(models.TextChoices):
+    RAISING = "raising", "Raising agency"
+    RECEIVING = "receiving", "Receiving agency"
+    OTHER = "other", "Other agency involved"
+
+
+class Party(models.Model):
+    """An agency party to an escalation. Access to the record follows these rows."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="parties")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=20, choices=PartyRole.choices)
+    view = models.TextField(blank=True, help_text="The agency's view of the disagreement")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["escalation", "agency"], name="agency_party_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.escalation_id}: {self.role} {self.agency_id}"
+
+
+class Stage(models.Model):
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="stages")
+    number = models.PositiveSmallIntegerField()
+    entered_on = models.DateField()
+    left_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["escalation", "number"], name="stage_once"),
+            models.UniqueConstraint(
+                fields=["escalation"], condition=Q(left_on__isnull=True), name="one_open_stage"
+            ),
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gte=F("entered_on")),
+                name="left_not_before_entered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.escalation_id} stage {self.number}"
+
+
+class EntryKind(models.TextChoices):
+    RAISED = "raised", "Raised"
+    CONTACT = "contact", "Contact or meeting"
+    EVENT = "event", "Procedure event"
+    OBLIGATION = "obligation", "Duty done"
+    PROTECTIVE = "protective", "Due date brought forward"
+    ESCALATED = "escalated", "Escalated"
+    RESOLVED = "resolved", "Resolved"
+    CONFIRMED = "confirmed", "Outcome confirmed in writing"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    DECIDED = "decided", "Top stage decision"
+    CORRECTION = "correction", "Correction"
+
+
+class ContactMethod(models.TextChoices):
+    TELEPHONE = "telephone", "Telephone"
+    MEETING = "meeting", "Meeting"
+    VIDEO = "video", "Video call"
+    EMAIL = "email", "E-mail"
+    LETTER = "letter", "Letter"
+    OTHER = "other", "Other"
+
+
+class Entry(models.Model):
+    """One line of the timeline. Never updated or deleted."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="entries")
+    sequence = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=EntryKind.choices)
+    stage = models.PositiveSmallIntegerField()
+    occurred_on = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=200)
+    author_agency = models.CharField(max_length=200)
+
+    # The recording template's headings (North East Lincolnshire), for contacts.
+    contact_method = models.CharField(max_length=20, choices=ContactMethod.choices, blank=True)
+    contact_by = models.TextField(blank=True)
+    contact_with = models.TextField(blank=True)
+    summary = models.TextField(blank=True)
+    agreed = models.TextField(blank=True)
+    decision_makers = models.TextField(blank=True)
+
+    text = models.TextField(blank=True, help_text="Reason, outcome, decision or correction")
+    event = models.SlugField(max_length=80, blank=True)
+    obligation = models.SlugField(max_length=80, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+
+    class Meta:
+        ordering = ["sequence"]
+        verbose_name_plural = "entries"
+        constraints = [
+            models.UniqueConstraint(fields=["escalation", "sequence"], name="entry_sequence_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.escalation_id} #{self.sequence} {self.kind}"

@@ -1,0 +1,105 @@
+"""Every read of escalations goes through here, so no page can forget the access rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from escalate.cases import access, rules
+from escalate.cases.models import Entry, Escalation, Party, Status
+from escalate.directory.models import LEVEL_RANK, Person, StageContact
+from escalate.procedures.schema import Level
+
+
+class EscalationNotFound(LookupError):
+    """No such escalation for this viewer (whether or not it exists)."""
+
+
+def escalation_visible_to(user: object) -> QuerySet[Escalation]:
+    return Escalation.objects.filter(access.visible_q(access.person_of(user)))
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    stage: int | None = None
+    status: str | None = None
+    agency_id: int | None = None
+    category: str | None = None
+    overdue: bool = False
+    reference: str = ""
+    mine: bool = False
+    awaiting: bool = False
+
+
+def escalation_list_for(user: object, filters: ListFilters, today: dt.date) -> QuerySet[Escalation]:
+    person = access.person_of(user)
+    qs = escalation_visible_to(user).select_related("raising_agency", "receiving_agency")
+    if filters.stage is not None:
+        qs = qs.filter(current_stage=filters.stage)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.agency_id is not None:
+        qs = qs.filter(parties__agency_id=filters.agency_id).distinct()
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.overdue:
+        qs = qs.filter(status=Status.OPEN, next_due_on__lt=today)
+    if filters.reference.strip():
+        qs = qs.filter(reference__iexact=filters.reference.strip().upper())
+    if filters.mine and person is not None:
+        qs = qs.filter(Q(raising_person=person) | Q(receiving_person=person))
+    if filters.awaiting and person is not None:
+        qs = qs.filter(awaiting_q(person))
+    return qs.order_by("next_due_on", "-raised_on", "pk")
+
+
+def awaiting_q(person: Person) -> Q:
+    """Open escalations whose current stage the person's level holds (for any procedure,
+    by the stage levels of each partnership procedure; computed per stage number)."""
+    procedure = rules.registry().get(
+        person.agency.partnership.procedure_id, person.agency.partnership.procedure_version
+    )
+    rank = LEVEL_RANK[Level(person.level)]
+    stages: list[int] = []
+    for stage in procedure.stages:
+        ranks = [LEVEL_RANK[lv] for lv in stage.levels if lv in LEVEL_RANK]
+        if (ranks and rank >= min(ranks)) or (not ranks and person.is_business_unit):
+            stages.append(stage.number)
+    return Q(status=Status.OPEN, current_stage__in=stages)
+
+
+def escalation_get_for(user: object, reference: str) -> Escalation:
+    """One escalation with everything its page shows, or :class:`EscalationNotFound`."""
+    qs = (
+        escalation_visible_to(user)
+        .select_related(
+            "partnership",
+            "raising_agency",
+            "receiving_agency",
+            "raising_person",
+            "receiving_person",
+        )
+        .prefetch_related(
+            Prefetch("parties", queryset=Party.objects.select_related("agency").order_by("pk")),
+            "stages",
+            Prefetch(
+                "entries", queryset=Entry.objects.select_related("corrects").order_by("sequence")
+            ),
+        )
+    )
+    found = qs.filter(reference=reference.upper()).first()
+    if found is None:
+        raise EscalationNotFound(reference)
+    return found
+
+
+def stage_contacts_for(escalation: Escalation, stage: int) -> list[StageContact]:
+    """Who to contact at each party agency for a stage (one query)."""
+    agency_ids = [p.agency_id for p in escalation.parties.all()]
+    return list(
+        StageContact.objects.filter(agency_id__in=agency_ids, stage=stage)
+        .select_related("agency", "person")
+        .order_by("agency__name", "role")
+    )

@@ -1,0 +1,506 @@
+"""Every change to an escalation goes through one of these services.
+
+Each takes keyword-only, typed arguments; checks access (``access.allowed_actions``); asks the
+rules core for the transition; and in one transaction updates the projection with a version
+check, appends the timeline entries and returns. A concurrent change is refused with
+:class:`ConcurrentChangeError`, a refused transition with :class:`ActionError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import cast
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from escalate.accounts.models import User
+from escalate.cases import access, rules
+from escalate.cases.access import Action
+from escalate.cases.models import (
+    ContactMethod,
+    Entry,
+    EntryKind,
+    Escalation,
+    Party,
+    PartyRole,
+    Stage,
+)
+from escalate.directory.models import Agency, Partnership, Person
+from escalate.procedures import lifecycle as lc
+from escalate.procedures.schema import Procedure
+
+CONCURRENT_CHANGE = (
+    "Someone else changed this escalation after you opened it. Nothing you entered has been "
+    "saved: check the record as it is now and try again if it is still needed."
+)
+NOT_ALLOWED = "You cannot {action} this escalation at its current stage."
+DATE_IN_FUTURE = "The date cannot be in the future."
+SAME_AGENCY = "The receiving agency must be a different agency from your own."
+NOT_IN_PARTNERSHIP = "Choose an agency in your partnership."
+UNKNOWN_CATEGORY = "Choose a category of disagreement."
+NO_PERSON = "Your account is not linked to anyone in the directory."
+UNKNOWN_ENTRY = "There is no entry {sequence} on this escalation."
+CORRECTION_REQUIRED = "Say what the correction is."
+UNKNOWN_METHOD = "Select how the contact was made."
+
+
+class ServiceError(Exception):
+    """A change refused. ``field`` names the form field it concerns, when one does."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ActionError(ServiceError):
+    pass
+
+
+class ConcurrentChangeError(ServiceError):
+    def __init__(self) -> None:
+        super().__init__(CONCURRENT_CHANGE)
+
+
+def today() -> dt.date:
+    """Today in the service's time zone: the one place the web layer reads the clock."""
+    return timezone.localdate()
+
+
+def _person(user: object) -> Person:
+    person = access.person_of(user)
+    if person is None:
+        raise ActionError(NO_PERSON)
+    return person
+
+
+def _not_future(on: dt.date, now: dt.date, field_name: str) -> None:
+    if on > now:
+        raise ActionError(DATE_IN_FUTURE, field_name)
+
+
+# ---------------------------------------------------------------------------------------
+# Raise
+
+
+@dataclass(frozen=True)
+class NewEscalation:
+    """What the raise journey collects."""
+
+    subject_kind: str
+    subject_name: str
+    subject_reference_kind: str
+    subject_reference: str
+    category: str
+    source: str
+    source_detail: str
+    receiving_agency_id: int
+    receiving_practitioner: str
+    issue: str
+    risk: str
+    aim: str
+    outset_on: dt.date
+    immediate_risk: bool = False
+    immediate_risk_reason: str = ""
+    route_taken: str = ""
+    start_stage: int = 1
+    other_agency_ids: tuple[int, ...] = field(default_factory=tuple)
+
+
+def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = None) -> Escalation:
+    """Raise a concern: the record, its parties, stage and first entry, in one transaction."""
+    person = _person(user)
+    now = on or today()
+    partnership: Partnership = person.agency.partnership
+    procedure = rules.registry().get(partnership.procedure_id, partnership.procedure_version)
+    if data.category not in {c.id for c in procedure.categories}:
+        raise ActionError(UNKNOWN_CATEGORY, "category")
+    receiving = Agency.objects.filter(
+        pk=data.receiving_agency_id, partnership=partnership, is_active=True
+    ).first()
+    if receiving is None:
+        raise ActionError(NOT_IN_PARTNERSHIP, "receiving_agency")
+    if receiving.pk == person.agency_id:
+        raise ActionError(SAME_AGENCY, "receiving_agency")
+    _not_future(data.outset_on, now, "outset_on")
+    try:
+        transition = lc.raise_escalation(
+            procedure,
+            outset_on=data.outset_on,
+            raised_on=now,
+            at_stage=data.start_stage,
+            immediate_risk_reason=data.immediate_risk_reason if data.immediate_risk else None,
+        )
+    except lc.LifecycleError as exc:
+        raise ActionError(str(exc), "start_stage") from exc
+    state = transition.state
+    current_due, next_due = rules.derived_dates(procedure, partnership.calendar(), state)
+    others = Agency.objects.filter(pk__in=data.other_agency_ids, partnership=partnership).exclude(
+        pk__in=[person.agency_id, receiving.pk]
+    )
+    with transaction.atomic():
+        escalation = Escalation.objects.create(
+            partnership=partnership,
+            procedure_key=procedure.key,
+            subject_kind=data.subject_kind,
+            subject_name=data.subject_name,
+            subject_reference_kind=data.subject_reference_kind,
+            subject_reference=data.subject_reference,
+            category=data.category,
+            source=data.source,
+            source_detail=data.source_detail,
+            raising_agency=person.agency,
+            raising_person=person,
+            receiving_agency=receiving,
+            receiving_practitioner=data.receiving_practitioner,
+            issue=data.issue,
+            risk=data.risk,
+            aim=data.aim,
+            immediate_risk=data.immediate_risk,
+            immediate_risk_reason=state.immediate_risk_reason or "",
+            route_taken=data.route_taken if data.immediate_risk else "",
+            outset_on=data.outset_on,
+            raised_on=now,
+            raised_by=user,  # type: ignore[misc]
+            start_stage=state.start_stage,
+            current_stage=state.current.number,
+            current_due_on=current_due,
+            next_due_on=next_due,
+        )
+        Party.objects.create(escalation=escalation, agency=person.agency, role=PartyRole.RAISING)
+        Party.objects.create(escalation=escalation, agency=receiving, role=PartyRole.RECEIVING)
+        for other in others:
+            Party.objects.create(escalation=escalation, agency=other, role=PartyRole.OTHER)
+        Stage.objects.create(
+            escalation=escalation, number=state.current.number, entered_on=state.current.entered_on
+        )
+        Entry.objects.create(
+            escalation=escalation,
+            sequence=1,
+            kind=EntryKind.RAISED,
+            stage=state.current.number,
+            occurred_on=now,
+            author=user,  # type: ignore[misc]
+            author_name=person.name,
+            author_agency=person.agency.name,
+            text=state.immediate_risk_reason or "",
+        )
+    return escalation
+
+
+# ---------------------------------------------------------------------------------------
+# Changes to an existing escalation
+
+
+@dataclass
+class _Loaded:
+    escalation: Escalation
+    procedure: Procedure
+    parties: list[Party]
+    stages: list[Stage]
+    entries: list[Entry]
+    person: Person
+    state: lc.EscalationState
+
+
+def _load(user: object, escalation: Escalation, action: Action, version: int) -> _Loaded:
+    person = _person(user)
+    if escalation.version != version:
+        raise ConcurrentChangeError()
+    procedure = rules.procedure_of(escalation)
+    parties = list(escalation.parties.all())
+    if action not in access.allowed_actions(person, escalation, parties, procedure):
+        raise ActionError(NOT_ALLOWED.format(action=action.value.replace("-", " ")))
+    stages = list(escalation.stages.all())
+    entries = list(escalation.entries.all())
+    state = rules.state_of(escalation, stages, entries)
+    return _Loaded(escalation, procedure, parties, stages, entries, person, state)
+
+
+def _commit(
+    loaded: _Loaded,
+    version: int,
+    new_state: lc.EscalationState,
+    entries: list[Entry],
+) -> Escalation:
+    """Write the new state with a version check, then the entries. One transaction."""
+    esc = loaded.escalation
+    calendar = esc.partnership.calendar()
+    current_due, next_due = rules.derived_dates(loaded.procedure, calendar, new_state)
+    changes = {
+        "status": new_state.status.value,
+        "current_stage": new_state.current.number,
+        "outcome": new_state.outcome or "",
+        "closed_on": new_state.closed_on,
+        "confirmed_on": new_state.confirmed_on,
+        "confirmed_by": new_state.confirmed_by or "",
+        "current_due_on": current_due,
+        "next_due_on": next_due,
+        "updated_at": timezone.now(),
+    }
+    try:
+        with transaction.atomic():
+            updated = Escalation.objects.filter(pk=esc.pk, version=version).update(
+                version=F("version") + 1, **changes
+            )
+            if updated != 1:
+                raise ConcurrentChangeError()
+            existing = {s.number: s for s in loaded.stages}
+            for s in new_state.stages:
+                row = existing.get(s.number)
+                if row is None:
+                    Stage.objects.create(
+                        escalation=esc, number=s.number, entered_on=s.entered_on, left_on=s.left_on
+                    )
+                elif row.left_on != s.left_on:
+                    Stage.objects.filter(pk=row.pk, left_on__isnull=True).update(left_on=s.left_on)
+            last = esc.entries.aggregate(m=Max("sequence"))["m"] or 0
+            for i, entry in enumerate(entries, start=1):
+                entry.escalation = esc
+                entry.sequence = last + i
+                entry.author_name = loaded.person.name
+                entry.author_agency = loaded.person.agency.name
+                entry.save(force_insert=True)
+    except IntegrityError as exc:  # a concurrent writer got there first
+        raise ConcurrentChangeError() from exc
+    esc.refresh_from_db()
+    return esc
+
+
+def _run(
+    *,
+    user: object,
+    escalation: Escalation,
+    version: int,
+    action: Action,
+    step: Callable[[_Loaded], lc.Transition],
+    entry: Callable[[_Loaded, lc.Transition], list[Entry]],
+    field_name: str | None = None,
+) -> Escalation:
+    loaded = _load(user, escalation, action, version)
+    try:
+        transition = step(loaded)
+    except lc.LifecycleError as exc:
+        raise ActionError(str(exc), field_name) from exc
+    return _commit(loaded, version, transition.state, entry(loaded, transition))
+
+
+def _entry(user: object, loaded: _Loaded, kind: EntryKind, on: dt.date, **fields: object) -> Entry:
+    return Entry(
+        kind=kind,
+        stage=loaded.state.current.number,
+        occurred_on=on,
+        author=cast(User, user),
+        **fields,
+    )
+
+
+def escalation_record_contact(
+    *,
+    user: object,
+    escalation: Escalation,
+    version: int,
+    occurred_on: dt.date,
+    method: str,
+    contact_by: str,
+    contact_with: str,
+    summary: str,
+    agreed: str,
+    decision_makers: str,
+) -> Escalation:
+    now = today()
+    _not_future(occurred_on, now, "occurred_on")
+    if method not in ContactMethod.values:
+        raise ActionError(UNKNOWN_METHOD, "method")
+    return _run(
+        user=user,
+        escalation=escalation,
+        version=version,
+        action=Action.RECORD,
+        field_name="occurred_on",
+        step=lambda ld: lc.record_contact(
+            ld.procedure, ld.state, occurred_on=occurred_on, recorded_on=now, kind=method
+        ),
+        entry=lambda ld, t: [
+            _entry(
+                user,
+                ld,
+                EntryKind.CONTACT,
+                occurred_on,
+                contact_method=method,
+                contact_by=contact_by,
+                contact_with=contact_with,
+                summary=summary,
+                agreed=agreed,
+                decision_makers=decision_makers,
+            )
+        ],
+    )
+
+
+def escalation_escalate(
+    *, user: object, escalation: Escalation, version: int, on: dt.date, reason: str
+) -> Escalation:
+    _not_future(on, today(), "on")
+    return _run(
+        user=user,
+        escalation=escalation,
+        version=version,
+        action=Action.ESCALATE,
+        field_name="on",
+        step=lambda ld: lc.escalate(ld.procedure, ld.state, escalated_on=on, reason=reason),
+        entry=lambda ld, t: [_entry(user, ld, EntryKind.ESCALATED, on, text=reason.strip())],
+    )
+
+
+def escalation_resolve(
+    *, user: object, escalation: Escalation, version: int, on: dt.date, outcome: str
+) -> Escalation:
+    _not_future(on, today(), "on")
+    return _run(
+        user=user,
+        escalation=escalation,
+        version=version,
+        action=Action.RESOLVE,
+        field_name="on",
+        step=lambda ld: lc.resolve(ld.procedure, ld.state, resolved_on=on, outcome=outcome),
+        entry=lambda ld, t: [_entry(user, ld, EntryKind.RESOLVED, on, text=outcome.strip())],
+    )
+
+
+def escalation_confirm(
+    *, user: object, escalation: Escalation, version: int, on: dt.date, confirmed_by: str
+) -> Escalation:
+    _not_future(on, today(), "on")
+    return _run(
+        user=user,
+        escalation=escalation,
+        version=version,
+        action=Action.CONFIRM,
+        field_name="on",
+        step=lambda ld: lc.confirm_in_writing(
+            ld.procedure, ld.state, confirmed_on=on, confirmed_by=confirmed_by
+        ),
+        entry=lambda ld, t: [_entry(user, ld, EntryKind.CONFIRMED, on, text=confirmed_by.strip())],
+    )
+
+
+def escalation_bring_forward(
+    *,
+    user: object,
+    escalation: Escalation,
+    version: int,
+    due_on: dt.date,
+    reason: str,
+    obligation: str | None = None,
+) -> Escalation:
+    now = today()
+    calendar = escalation.partnership.calendar()
+    return _run(
+        user=user,
+        escalation=escalation,
+        version=version,
+        action=Action.BRING_FORWARD,
+        field_name="due_on",
+        step=lambda ld: lc.set_protective_due(
+            ld.procedure,
+            ld.state,
+            calendar,
+            stage=ld.state.current.number,
+            due_on=due_on,
+            reason=reason,
+            today=now,
+            obligation=obligation,
+        ),
+        entry=lambda ld, t: [
+            _entry(
+                user,
+                ld,
+                EntryKind.PROTECTIVE,
+                now,
+                due_on=due_on,
+                text=reason.strip(),
+                obligation=obligation or "",
+            )
+        ],
+    )
+
+
+def escalation_withdraw(
+    *, user: object, escalation: Escalation, version: int, on: dt.date, reason: str
+) -> Escalation:
+    _not_future(on, today(), "on")
+    return _run(
+        user=user,
+        escalation=escalation,
+        version=version,
+        action=Action.WITHDRAW,
+        field_name="on",
+        step=lambda ld: lc.withdraw(ld.procedure, ld.state, withdrawn_on=on, reason=reason),
+        entry=lambda ld, t: [_entry(user, ld, EntryKind.WITHDRAWN, on, text=reason.strip())],
+    )
+
+
+def escalation_decide(
+    *, user: object, escalation: Escalation, version: int, on: dt.date, decision: str
+) -> Escalation:
+    _not_future(on, today(), "on")
+    return _run(
+        user=user,
+        escalation=escalation,
+        version=version,
+        action=Action.DECIDE,
+        field_name="on",
+        step=lambda ld: lc.decide(ld.procedure, ld.state, decided_on=on, decision=decision),
+        entry=lambda ld, t: [_entry(user, ld, EntryKind.DECIDED, on, text=decision.strip())],
+    )
+
+
+def escalation_record_event(
+    *, user: object, escalation: Escalation, version: int, on: dt.date, event: str
+) -> Escalation:
+    _not_future(on, today(), "on")
+    return _run(
+        user=user,
+        escalation=escalation,
+        version=version,
+        action=Action.RECORD,
+        field_name="event",
+        step=lambda ld: lc.record_event(ld.procedure, ld.state, event=event, occurred_on=on),
+        entry=lambda ld, t: [_entry(user, ld, EntryKind.EVENT, on, event=event)],
+    )
+
+
+def escalation_meet_obligation(
+    *, user: object, escalation: Escalation, version: int, on: dt.date, obligation: str
+) -> Escalation:
+    _not_future(on, today(), "on")
+    return _run(
+        user=user,
+        escalation=escalation,
+        version=version,
+        action=Action.RECORD,
+        field_name="obligation",
+        step=lambda ld: lc.meet_obligation(
+            ld.procedure, ld.state, obligation=obligation, met_on=on
+        ),
+        entry=lambda ld, t: [_entry(user, ld, EntryKind.OBLIGATION, on, obligation=obligation)],
+    )
+
+
+def entry_correct(
+    *, user: object, escalation: Escalation, version: int, sequence: int, text: str
+) -> Escalation:
+    """A correction is a new entry pointing at the one it corrects; nothing is overwritten."""
+    if not text.strip():
+        raise ActionError(CORRECTION_REQUIRED, "text")
+    loaded = _load(user, escalation, Action.RECORD, version)
+    target = next((e for e in loaded.entries if e.sequence == sequence), None)
+    if target is None:
+        raise ActionError(UNKNOWN_ENTRY.format(sequence=sequence), "sequence")
+    entry = _entry(user, loaded, EntryKind.CORRECTION, today(), text=text.strip(), corrects=target)
+    return _commit(loaded, version, loaded.state, [entry])

@@ -1,0 +1,141 @@
+"""Partnerships, agencies, people, and who is the contact at each stage for each agency."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from escalate.procedures.calendar import WorkingCalendar, working_calendar
+from escalate.procedures.schema import AGENCY_TYPE_NAMES, Division, Level
+
+
+class Partnership(models.Model):
+    """A safeguarding partnership or board. Runs one procedure version and one calendar."""
+
+    slug = models.SlugField(unique=True, max_length=80)
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=40)
+    procedure_id = models.SlugField(max_length=80)
+    procedure_version = models.CharField(max_length=20)
+    division = models.CharField(
+        max_length=30,
+        choices=[(d.value, d.value) for d in Division],
+        default=Division.ENGLAND_AND_WALES,
+    )
+    retention_years = models.PositiveSmallIntegerField(default=6)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def procedure_key(self) -> str:
+        return f"{self.procedure_id}@{self.procedure_version}"
+
+    def calendar(self) -> WorkingCalendar:
+        closures = frozenset(self.closures.values_list("on", flat=True))
+        return working_calendar(Division(self.division), closures)
+
+
+class ClosureDay(models.Model):
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="closures")
+    on = models.DateField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partnership", "on"], name="one_closure_a_day")
+        ]
+        ordering = ["on"]
+
+    def __str__(self) -> str:
+        return f"{self.on}: {self.reason}"
+
+
+AGENCY_TYPE_LABELS = AGENCY_TYPE_NAMES
+
+
+class Agency(models.Model):
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="agencies")
+    name = models.CharField(max_length=200)
+    agency_type = models.CharField(
+        max_length=40, choices=[(k.value, v) for k, v in AGENCY_TYPE_LABELS.items()]
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+        constraints = [
+            models.UniqueConstraint(fields=["partnership", "name"], name="agency_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+LEVEL_LABELS = {
+    Level.PRACTITIONER: "Practitioner",
+    Level.LINE_MANAGER: "Line manager",
+    Level.SECOND_TIER_MANAGER: "Second-tier manager or safeguarding representative",
+    Level.SENIOR_MANAGER: "Senior manager or head of service",
+    Level.ASSISTANT_DIRECTOR: "Assistant director or executive",
+    Level.BOARD_REPRESENTATIVE: "Board representative",
+}
+#: Levels in order of seniority; a person holds the stages whose levels are at or below theirs.
+LEVEL_RANK = {level: rank for rank, level in enumerate(LEVEL_LABELS)}
+
+
+class Person(models.Model):
+    """Someone in the directory: a contact, and (when ``user`` is set) someone who signs in."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="people")
+    name = models.CharField(max_length=200)
+    job_title = models.CharField(max_length=200)
+    level = models.CharField(max_length=40, choices=[(k.value, v) for k, v in LEVEL_LABELS.items()])
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    is_business_unit = models.BooleanField(
+        default=False, help_text="Member of the partnership's business unit: sees every escalation."
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.job_title}"
+
+    @property
+    def partnership_id(self) -> int:
+        return self.agency.partnership_id
+
+
+class StageContact(models.Model):
+    """Who acts for an agency at a stage (the seeds' stage-by-agency tables, with names)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="stage_contacts")
+    stage = models.PositiveSmallIntegerField()
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="stage_contacts"
+    )
+    role = models.CharField(max_length=200, help_text="The role, as the procedure names it.")
+
+    class Meta:
+        ordering = ["agency", "stage"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "stage", "person"], name="stage_contact_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} stage {self.stage}: {self.role}"

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
 
 # Playwright's sync API runs an event loop in this thread, and Django refuses database calls
@@ -80,20 +79,6 @@ def browser() -> Iterator[Browser]:
         )
         yield launched
         launched.close()
-
-
-@pytest.fixture(autouse=True)
-def _govuk_tag_library(settings: Any) -> None:
-    """Make ``{% load govuk %}`` work even before ``escalate.web`` is in INSTALLED_APPS."""
-    if "escalate.web" not in django_settings.INSTALLED_APPS:
-        templates = [dict(engine) for engine in settings.TEMPLATES]
-        options = dict(templates[0].get("OPTIONS", {}))
-        options["libraries"] = {
-            **options.get("libraries", {}),
-            "govuk": "escalate.web.templatetags.govuk",
-        }
-        templates[0]["OPTIONS"] = options
-        settings.TEMPLATES = templates
 
 
 def _new_page(browser: Browser, *, javascript: bool) -> tuple[Any, Page]:

@@ -427,3 +427,18 @@ def test_detail_queries_do_not_grow_with_entries(world: World, client: object) -
         )
     assert _count(lambda: client.get(url)) == few
     assert Entry.objects.filter(escalation=esc).count() == 9
+
+
+def test_confirming_in_writing_meets_the_procedures_confirm_duty() -> None:
+    redbridge = make_world("redbridge-sab")
+    esc = raise_one(redbridge)
+    user = redbridge.user("b", Level.PRACTITIONER)
+    esc = services.escalation_resolve(
+        user=user, escalation=esc, version=esc.version, on=D(2026, 3, 3), outcome="Agreed"
+    )
+    assert esc.next_due_on == D(2026, 3, 5)  # confirm within 2 working days of resolution
+    esc = services.escalation_confirm(
+        user=user, escalation=esc, version=esc.version, on=D(2026, 3, 4), confirmed_by="B to A"
+    )
+    assert esc.next_due_on is None
+    assert list(esc.entries.values_list("kind", flat=True))[-2:] == ["confirmed", "obligation"]

@@ -302,3 +302,50 @@ def test_sign_out_is_post_only(world: World) -> None:
     assert client.get("/account/sign-out/").status_code == 405
     assert client.post("/account/sign-out/").status_code == 302
     assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("action", "who"),
+    [
+        ("contact", ("a", Level.PRACTITIONER)),
+        ("escalate", ("a", Level.PRACTITIONER)),
+        ("resolve", ("a", Level.PRACTITIONER)),
+        ("withdraw", ("a", Level.PRACTITIONER)),
+        ("event", ("a", Level.PRACTITIONER)),
+        ("duty", ("a", Level.PRACTITIONER)),
+        ("entries/1/correct", ("a", Level.PRACTITIONER)),
+    ],
+)
+@pytest.mark.parametrize("bad", ["empty", "script", "too-long", "no-such-date"])
+def test_every_action_form_refuses_bad_input_and_changes_nothing(
+    world: World, action: str, who: tuple[str, Level], bad: str
+) -> None:
+    esc = raise_one(world)
+    client = signed_in(world.user(*who))
+    url = f"/escalations/{esc.reference}/{action}/"
+    form = client.get(url)
+    assert form.status_code == 200
+    names = set(re.findall(r'name="([a-z_]+)"', form.content.decode())) - {"csrfmiddlewaretoken"}
+    data: dict[str, str] = {"version": str(esc.version)}
+    for name in names - {"version"}:
+        if bad == "script":
+            data[name] = SCRIPT
+        elif bad == "too-long":
+            data[name] = "x" * 5001
+        elif bad == "no-such-date" and name.endswith(("_day", "_month", "_year")):
+            data[name] = {"day": "31", "month": "2", "year": "2026"}[name.rsplit("_", 1)[1]]
+    response = client.post(url, data)
+    if bad == "script" and response.status_code == 302:
+        # a form of free text only (a correction) accepts it: stored as text, shown escaped
+        esc.refresh_from_db()
+        assert esc.entries.last().text == SCRIPT  # type: ignore[union-attr]
+        assert SCRIPT not in client.get(f"/escalations/{esc.reference}/").content.decode()
+        return
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "govuk-error-summary" in page
+    assert SCRIPT not in page  # anything echoed back is escaped
+    esc.refresh_from_db()
+    assert esc.version == 1
+    assert esc.entries.count() == 1
+    assert esc.current_stage == 1

@@ -289,3 +289,16 @@ def test_random_walks_keep_the_record_coherent(procedure: Procedure, actions) ->
         if state.status is lc.Status.DECIDED:
             assert state.current.number == procedure.top
         clock.plan(procedure, CAL, state.facts())  # always plannable
+
+
+def test_written_confirmation_meets_the_confirm_duty() -> None:
+    state = lc.resolve(REDBRIDGE, raised(REDBRIDGE), resolved_on=D(2026, 3, 3), outcome="x").state
+    facts = state.facts()
+    plan = clock.plan(REDBRIDGE, CAL, facts)
+    owed = clock.overdue(REDBRIDGE, CAL, plan, facts, D(2026, 3, 10))
+    assert [i.obligation for i in owed] == ["confirm-outcome-in-writing"]
+    t = lc.confirm_in_writing(REDBRIDGE, state, confirmed_on=D(2026, 3, 4), confirmed_by="m")
+    assert t.events[1] == ev.ObligationMet(1, "confirm-outcome-in-writing", D(2026, 3, 4))
+    facts = t.state.facts()
+    plan = clock.plan(REDBRIDGE, CAL, facts)
+    assert clock.overdue(REDBRIDGE, CAL, plan, facts, D(2026, 3, 10)) == []

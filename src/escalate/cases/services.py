@@ -30,6 +30,7 @@ from escalate.cases.models import (
     Stage,
 )
 from escalate.directory.models import Agency, Partnership, Person
+from escalate.procedures import events as ev
 from escalate.procedures import lifecycle as lc
 from escalate.procedures.schema import Procedure
 
@@ -385,7 +386,14 @@ def escalation_confirm(
         step=lambda ld: lc.confirm_in_writing(
             ld.procedure, ld.state, confirmed_on=on, confirmed_by=confirmed_by
         ),
-        entry=lambda ld, t: [_entry(user, ld, EntryKind.CONFIRMED, on, text=confirmed_by.strip())],
+        entry=lambda ld, t: [
+            _entry(user, ld, EntryKind.CONFIRMED, on, text=confirmed_by.strip()),
+            *(
+                _entry(user, ld, EntryKind.OBLIGATION, on, obligation=e.obligation)
+                for e in t.events
+                if isinstance(e, ev.ObligationMet)
+            ),
+        ],
     )
 
 

@@ -1042,10 +1042,13 @@ class _Stories:
             on=day,
             confirmed_by=f"{_who(who)}, by e-mail to the raiser and both line managers",
         )
-        # The stage's duties that follow a resolution (confirm in writing, feed back the
-        # agreed action) are done with the written confirmation: record them done.
+        # The other duties that follow a resolution (feed back the agreed action) are done
+        # with the written confirmation too; the confirm duty itself is met by confirming.
         for ob in self.procedure.stage(stage).obligations:
-            if ob.due and ob.due.after is Anchor.EVENT and ob.due.event == "resolved":
+            after_resolution = (
+                ob.due and ob.due.after is Anchor.EVENT and ob.due.event == "resolved"
+            )
+            if after_resolution and ob.met_by != "written-confirmation":
                 esc = cs.escalation_meet_obligation(
                     user=who.user, escalation=esc, version=esc.version, on=day, obligation=ob.id
                 )

@@ -313,9 +313,26 @@ def confirm_in_writing(
     confirmed_by = _text(confirmed_by, CONFIRMER_REQUIRED)
     if state.closed_on is not None and confirmed_on < state.closed_on:
         raise LifecycleError(BEFORE_STAGE_ENTRY.format(stage="resolution", entered=state.closed_on))
-    new = replace(state, confirmed_on=confirmed_on, confirmed_by=confirmed_by)
     stage = state.current.number
-    return Transition(new, (ev.OutcomeConfirmedInWriting(stage, confirmed_on, confirmed_by),))
+    done = {o for s, o, _ in state.met if s == stage}
+    duties = [
+        o.id
+        for o in procedure.stage(stage).obligations
+        if o.met_by == "written-confirmation" and o.id not in done
+    ]
+    new = replace(
+        state,
+        confirmed_on=confirmed_on,
+        confirmed_by=confirmed_by,
+        met=(*state.met, *((stage, d, confirmed_on) for d in duties)),
+    )
+    return Transition(
+        new,
+        (
+            ev.OutcomeConfirmedInWriting(stage, confirmed_on, confirmed_by),
+            *(ev.ObligationMet(stage, d, confirmed_on) for d in duties),
+        ),
+    )
 
 
 def escalate(

@@ -166,6 +166,8 @@ class Obligation(_Model):
     due: DueRule | None = None
     form: Slug | None = None
     recipients: tuple[Recipient, ...] = ()
+    #: The action that does this duty, so it is marked done without a separate entry.
+    met_by: Literal["written-confirmation"] | None = None
 
 
 class Panel(_Model):

@@ -14,6 +14,7 @@ from escalate.cases.rules import registry
 from escalate.procedures import lifecycle as lc
 from escalate.procedures.schema import Level
 from tests.cases.conftest import PROCEDURE_IDS, World, highest, make_world, raise_one
+from tests.support import sign_in
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -408,7 +409,7 @@ def test_detail_queries_do_not_grow_with_entries(world: World, client: object) -
     assert isinstance(client, Client)
     esc = raise_one(world)
     user = world.user("a", Level.PRACTITIONER)
-    client.force_login(user)
+    sign_in(client, user)
     url = f"/escalations/{esc.reference}/"
     assert client.get(url).status_code == 200
     few = _count(lambda: client.get(url))

@@ -11,16 +11,11 @@ from django.test import Client
 from escalate.cases.models import Escalation, Status
 from escalate.procedures.schema import Level
 from tests.cases.conftest import PROCEDURE_IDS, World, make_world, raise_one
+from tests.support import signed_in
 
 pytestmark = pytest.mark.django_db
 D = dt.date
 SCRIPT = "<script>alert('x')</script>"
-
-
-def signed_in(user: object) -> Client:
-    client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
-    return client
 
 
 def date_fields(name: str, on: dt.date) -> dict[str, str]:

@@ -309,6 +309,14 @@ class DutyForm(VersionedForm):
         self.fields["obligation"].choices = choices  # type: ignore[attr-defined]
 
 
+class ViewForm(VersionedForm):
+    view = _text(
+        "What is your agency's view of the disagreement?",
+        error="Enter your agency's view of the disagreement",
+        help_text="Everyone party to this escalation will see it, with your name and agency",
+    )
+
+
 class CorrectionForm(VersionedForm):
     text = _text(
         "What is the correction?",

@@ -194,6 +194,7 @@ class EntryKind(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
     DECIDED = "decided", "Top stage decision"
     CORRECTION = "correction", "Correction"
+    VIEW = "view", "An agency's view"
 
 
 class ContactMethod(models.TextChoices):

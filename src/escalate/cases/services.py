@@ -47,6 +47,7 @@ NO_PERSON = "Your account is not linked to anyone in the directory."
 UNKNOWN_ENTRY = "There is no entry {sequence} on this escalation."
 CORRECTION_REQUIRED = "Say what the correction is."
 UNKNOWN_METHOD = "Select how the contact was made."
+VIEW_REQUIRED = "Enter your agency's view of the disagreement."
 
 
 class ServiceError(Exception):
@@ -121,7 +122,10 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
     if data.category not in {c.id for c in procedure.categories}:
         raise ActionError(UNKNOWN_CATEGORY, "category")
     receiving = Agency.objects.filter(
-        pk=data.receiving_agency_id, partnership=partnership, is_active=True
+        pk=data.receiving_agency_id,
+        partnership=partnership,
+        is_active=True,
+        is_partnership_body=False,
     ).first()
     if receiving is None:
         raise ActionError(NOT_IN_PARTNERSHIP, "receiving_agency")
@@ -140,9 +144,9 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
         raise ActionError(str(exc), "start_stage") from exc
     state = transition.state
     current_due, next_due = rules.derived_dates(procedure, partnership.calendar(), state)
-    others = Agency.objects.filter(pk__in=data.other_agency_ids, partnership=partnership).exclude(
-        pk__in=[person.agency_id, receiving.pk]
-    )
+    others = Agency.objects.filter(
+        pk__in=data.other_agency_ids, partnership=partnership, is_partnership_body=False
+    ).exclude(pk__in=[person.agency_id, receiving.pk])
     with transaction.atomic():
         escalation = Escalation.objects.create(
             partnership=partnership,
@@ -498,6 +502,20 @@ def escalation_meet_obligation(
         ),
         entry=lambda ld, t: [_entry(user, ld, EntryKind.OBLIGATION, on, obligation=obligation)],
     )
+
+
+def escalation_record_view(
+    *, user: object, escalation: Escalation, version: int, view: str
+) -> Escalation:
+    """An agency party states its view of the disagreement. A later view is added beside the
+    earlier one; nothing is overwritten."""
+    if not view.strip():
+        raise ActionError(VIEW_REQUIRED, "view")
+    loaded = _load(user, escalation, Action.RECORD, version)
+    if access.is_party(loaded.person, escalation, loaded.parties) is None:
+        raise ActionError(NOT_ALLOWED.format(action="give a view on"))
+    entry = _entry(user, loaded, EntryKind.VIEW, today(), text=view.strip())
+    return _commit(loaded, version, loaded.state, [entry])
 
 
 def entry_correct(

@@ -20,6 +20,7 @@ urlpatterns = [
     path("escalations/<str:reference>/decide/", views.decide, name="decide"),
     path("escalations/<str:reference>/event/", views.record_event, name="event"),
     path("escalations/<str:reference>/duty/", views.record_duty, name="duty"),
+    path("escalations/<str:reference>/view/", views.record_view, name="view"),
     path(
         "escalations/<str:reference>/entries/<int:sequence>/correct/",
         views.correct_entry,

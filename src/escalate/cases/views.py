@@ -184,7 +184,12 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         entry.label = event_names.get(entry.event) or duty_names.get(  # type: ignore[attr-defined]
             (entry.stage, entry.obligation), ""
         )
+    views = {}
+    for entry in entries:
+        if entry.kind == "view":
+            views[entry.author_agency] = entry  # the latest view of each agency
     return {
+        "views": list(views.values()),
         "e": escalation,
         "procedure": procedure,
         "category": next(
@@ -328,6 +333,14 @@ record_event = _action_view(
     title="Record what happened",
     done="Added to the record.",
     form_kwargs=lambda e, p: {"procedure": p},
+)
+record_view = _action_view(
+    action=Action.RECORD,
+    form_class=forms.ViewForm,
+    service=services.escalation_record_view,
+    template="cases/action.html",
+    title="Give your agency's view",
+    done="Your agency's view has been added to the record.",
 )
 record_duty = _action_view(
     action=Action.RECORD,

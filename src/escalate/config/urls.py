@@ -5,4 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("escalate.cases.urls")),
     path("account/", include("escalate.accounts.urls")),
+    path("directory/", include("escalate.directory.urls")),
 ]

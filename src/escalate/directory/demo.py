@@ -445,7 +445,10 @@ class _Builder:
                     agency, level, title, username
                 )
         self.unit = Agency.objects.create(
-            partnership=self.partnership, name=spec.business_unit, agency_type=AgencyType.OTHER
+            partnership=self.partnership,
+            name=spec.business_unit,
+            agency_type=AgencyType.OTHER,
+            is_partnership_body=True,
         )
         self.business_manager = self._person(
             self.unit,

@@ -64,6 +64,10 @@ class Agency(models.Model):
         max_length=40, choices=[(k.value, v) for k, v in AGENCY_TYPE_LABELS.items()]
     )
     is_active = models.BooleanField(default=True)
+    is_partnership_body = models.BooleanField(
+        default=False,
+        help_text="The partnership's own business unit or board: never a party to a disagreement.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -129,7 +133,7 @@ class StageContact(models.Model):
     person = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="stage_contacts"
     )
-    role = models.CharField(max_length=200, help_text="The role, as the procedure names it.")
+    role = models.TextField(help_text="The role, as the procedure names it.")
 
     class Meta:
         ordering = ["agency", "stage"]

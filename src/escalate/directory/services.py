@@ -40,7 +40,7 @@ from escalate.procedures.schema import AgencyType, Procedure
 
 MAX_ROWS = 5000
 MAX_FIELD = 1000
-ROLE_MAX = StageContact._meta.get_field("role").max_length or 200
+ROLE_MAX = 2000  # a text field: room for any procedure's own wording
 NAME_MAX = Person._meta.get_field("name").max_length or 200
 JOB_TITLE_MAX = Person._meta.get_field("job_title").max_length or 200
 PHONE_MAX = Person._meta.get_field("phone").max_length or 40
@@ -230,7 +230,7 @@ class ImportReport:
 
 
 def stage_role(procedure: Procedure, stage: int, agency_type: str) -> str:
-    """Who acts for an agency type at a stage, as the procedure names it, in 200 characters:
+    """Who acts for an agency type at a stage, as the procedure names it (up to ROLE_MAX):
     the stage's ``who_by_agency`` entry for the type, else the stage's ``who``."""
     definition = procedure.stage(stage)
     try:

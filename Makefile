@@ -9,7 +9,8 @@ export UV_PROJECT_ENVIRONMENT := .venv
 # The test suite runs a second time against PostgreSQL (the production database).
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/escalate
 
-.PHONY: run plan test setup frontend chromium lint typecheck unit unit-postgres bench clean
+.PHONY: run plan test setup frontend chromium lint typecheck unit unit-postgres check-deploy \
+        bench clean
 
 # uv lives in its own small virtual environment so that syncing .venv never touches it.
 $(UV):
@@ -48,13 +49,23 @@ lint: setup
 typecheck: setup
 	.venv/bin/mypy
 
+# Browser tests run in their own process: Playwright's sync API keeps an event loop open.
 unit: setup frontend chromium
-	.venv/bin/pytest
+	.venv/bin/pytest -m "not browser"
+	.venv/bin/pytest -m browser
 
 unit-postgres: setup frontend
-	DATABASE_URL=$(POSTGRES_URL) .venv/bin/pytest tests/cases tests/directory -q
+	DATABASE_URL=$(POSTGRES_URL) .venv/bin/pytest -q -m "not browser" \
+	    tests/cases tests/directory tests/accounts tests/audit tests/sso tests/security
 
-test: lint typecheck unit unit-postgres
+# Production settings pass Django's deployment checks with no warning at all.
+check-deploy: setup
+	DJANGO_SETTINGS_MODULE=escalate.config.settings.production \
+	DJANGO_SECRET_KEY="$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(45))')" \
+	DJANGO_ALLOWED_HOSTS=escalate.example.org DATABASE_URL=$(POSTGRES_URL) \
+	.venv/bin/escalate-manage check --deploy --fail-level WARNING
+
+test: lint typecheck check-deploy unit unit-postgres
 
 bench: setup
 	.venv/bin/python benchmarks/working_days.py

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page
 
 # Playwright's sync API runs an event loop in this thread, and Django refuses database calls
 # from a thread with a running loop unless told that is fine. live_server and the test share
@@ -65,20 +65,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if THIS_DIR in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.browser)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium")
-    if not BUILT_CSS.exists():
-        pytest.fail("The front end is not built: run `npm ci && npm run build`")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 def _new_page(browser: Browser, *, javascript: bool) -> tuple[Any, Page]:

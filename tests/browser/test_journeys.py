@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from escalate.cases.models import Escalation, Status
@@ -15,9 +16,16 @@ from escalate.cases.rules import registry
 from escalate.procedures.schema import Level
 from tests.browser.conftest import check_axe, screenshot
 from tests.cases.conftest import World, make_world
+from tests.support import totp_code
 
 pytestmark = pytest.mark.browser
 PROCEDURES = ["north-east-lincolnshire", "sunderland-sab"]
+CODE_LABEL = "Enter the 6-digit code from your authenticator app"
+
+
+def current_code(username: str) -> str:
+    """What the user's authenticator app shows now (demo mode gave them one at sign-in)."""
+    return totp_code(TOTPDevice.objects.get(user__username=username, confirmed=True))
 
 
 class Journey:
@@ -41,6 +49,11 @@ class Journey:
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill("x")
         page.get_by_role("button", name="Sign in").click()
+        # The second factor: the code an authenticator app holding this user's key shows now.
+        expect(page.get_by_role("heading", level=1)).to_have_text("Check your authenticator app")
+        self.check("code")
+        page.get_by_label(CODE_LABEL).fill(current_code(username))
+        page.get_by_role("button", name="Continue").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Escalations")
 
     def submit(self, label: str = "Continue") -> None:
@@ -193,6 +206,10 @@ def test_raise_journey_with_the_keyboard_alone(page: Page, live_server: Any) -> 
     page.keyboard.type(world.user("a", Level.PRACTITIONER).username)
     _tab_to(page, "#id_password")
     page.keyboard.type("x")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    _tab_to(page, "#id_otp_token")
+    page.keyboard.type(current_code(world.user("a", Level.PRACTITIONER).username))
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Escalations")

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from escalate.directory.models import Agency, ClosureDay, Partnership, Person, StageContact
+from tests.support import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ def admin_client_() -> Client:
         username="root", email="root@example.org", password="a-long-admin-password"
     )
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

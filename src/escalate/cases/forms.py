@@ -112,8 +112,12 @@ class SubjectForm(forms.Form):
         help_text="Leave this blank to record only the case reference",
     )
 
-    def __init__(self, *args: Any, procedure: Procedure, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, procedure: Procedure, record_names: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if not record_names:
+            del self.fields["subject_name"]
         if procedure.protects.value != "both":
             only = "child" if procedure.protects.value == "children" else "adult"
             self.fields["subject_kind"].choices = [  # type: ignore[attr-defined]
@@ -322,6 +326,15 @@ class CorrectionForm(VersionedForm):
         "What is the correction?",
         error="Enter the correction",
         help_text="The original entry stays in the record; this is added beside it",
+    )
+
+
+class SubjectAccessForm(forms.Form):
+    reference = _text(
+        "Case reference or NHS number",
+        max_length=40,
+        error="Enter the case reference or NHS number",
+        help_text="Every escalation in your partnership with this reference goes in the file",
     )
 
 

@@ -234,7 +234,12 @@ class Entry(models.Model):
     obligation = models.SlugField(max_length=80, blank=True)
     due_on = models.DateField(null=True, blank=True)
     corrects = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+        # Entries are deleted only with their escalation (retention), so corrections go too.
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="corrections",
     )
 
     class Meta:

@@ -65,7 +65,8 @@ def _form_for(
         case "start-stage":
             return forms.StartStageForm(data, procedure=procedure, **kwargs)
         case "about":
-            return forms.SubjectForm(data, procedure=procedure, **kwargs)
+            names = person.agency.partnership.record_subject_names
+            return forms.SubjectForm(data, procedure=procedure, record_names=names, **kwargs)
         case "agency":
             return forms.ReceivingForm(data, agencies=_agencies(person), **kwargs)
         case "category":

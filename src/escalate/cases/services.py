@@ -9,7 +9,8 @@ check, appends the timeline entries and returns. A concurrent change is refused 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -18,6 +19,8 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from escalate.accounts.models import User
+from escalate.audit.models import AuditAction, AuditResult, ObjectType
+from escalate.audit.services import audit_record
 from escalate.cases import access, rules
 from escalate.cases.access import Action
 from escalate.cases.models import (
@@ -48,6 +51,7 @@ UNKNOWN_ENTRY = "There is no entry {sequence} on this escalation."
 CORRECTION_REQUIRED = "Say what the correction is."
 UNKNOWN_METHOD = "Select how the contact was made."
 VIEW_REQUIRED = "Enter your agency's view of the disagreement."
+NAMES_NOT_RECORDED = "This partnership records only a case reference: leave the name blank."
 
 
 class ServiceError(Exception):
@@ -132,6 +136,8 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
     if receiving.pk == person.agency_id:
         raise ActionError(SAME_AGENCY, "receiving_agency")
     _not_future(data.outset_on, now, "outset_on")
+    if data.subject_name.strip() and not partnership.record_subject_names:
+        raise ActionError(NAMES_NOT_RECORDED, "subject_name")
     try:
         transition = lc.raise_escalation(
             procedure,
@@ -194,6 +200,14 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
             author_agency=person.agency.name,
             text=state.immediate_risk_reason or "",
         )
+        audit_record(
+            actor=user,
+            action=AuditAction.ESCALATION_RAISED,
+            object_type=ObjectType.ESCALATION,
+            object_ref=escalation.reference,
+            partnership_id=partnership.pk,
+            detail={"service": "escalation_raise", "stage": state.current.number},
+        )
     return escalation
 
 
@@ -231,6 +245,9 @@ def _commit(
     version: int,
     new_state: lc.EscalationState,
     entries: list[Entry],
+    *,
+    user: object,
+    service: str,
 ) -> Escalation:
     """Write the new state with a version check, then the entries. One transaction."""
     esc = loaded.escalation
@@ -270,6 +287,20 @@ def _commit(
                 entry.author_name = loaded.person.name
                 entry.author_agency = loaded.person.agency.name
                 entry.save(force_insert=True)
+            audit_record(
+                actor=user,
+                action=AuditAction.ESCALATION_CHANGED,
+                object_type=ObjectType.ESCALATION,
+                object_ref=esc.reference,
+                partnership_id=esc.partnership_id,
+                detail={
+                    "service": service,
+                    "stage": new_state.current.number,
+                    "status": new_state.status.value,
+                    "version": version + 1,
+                    "entries": [e.sequence for e in entries],
+                },
+            )
     except IntegrityError as exc:  # a concurrent writer got there first
         raise ConcurrentChangeError() from exc
     esc.refresh_from_db()
@@ -285,13 +316,35 @@ def _run(
     step: Callable[[_Loaded], lc.Transition],
     entry: Callable[[_Loaded, lc.Transition], list[Entry]],
     field_name: str | None = None,
+    service: str,
 ) -> Escalation:
-    loaded = _load(user, escalation, action, version)
+    with _audited_refusal(user, escalation, service):
+        loaded = _load(user, escalation, action, version)
+        try:
+            transition = step(loaded)
+        except lc.LifecycleError as exc:
+            raise ActionError(str(exc), field_name) from exc
+        entries = entry(loaded, transition)
+        return _commit(loaded, version, transition.state, entries, user=user, service=service)
+
+
+@contextmanager
+def _audited_refusal(user: object, escalation: Escalation, service: str) -> Iterator[None]:
+    """A refused or conflicting change is recorded too, outside its rolled-back transaction."""
     try:
-        transition = step(loaded)
-    except lc.LifecycleError as exc:
-        raise ActionError(str(exc), field_name) from exc
-    return _commit(loaded, version, transition.state, entry(loaded, transition))
+        yield
+    except ServiceError as exc:
+        concurrent = isinstance(exc, ConcurrentChangeError)
+        audit_record(
+            actor=user,
+            action=AuditAction.ESCALATION_CHANGED,
+            object_type=ObjectType.ESCALATION,
+            object_ref=escalation.reference,
+            partnership_id=escalation.partnership_id,
+            result=AuditResult.FAILED if concurrent else AuditResult.REFUSED,
+            detail={"service": service, "reason": "concurrent" if concurrent else "refused"},
+        )
+        raise
 
 
 def _entry(user: object, loaded: _Loaded, kind: EntryKind, on: dt.date, **fields: object) -> Entry:
@@ -322,6 +375,7 @@ def escalation_record_contact(
     if method not in ContactMethod.values:
         raise ActionError(UNKNOWN_METHOD, "method")
     return _run(
+        service="escalation_record_contact",
         user=user,
         escalation=escalation,
         version=version,
@@ -352,6 +406,7 @@ def escalation_escalate(
 ) -> Escalation:
     _not_future(on, today(), "on")
     return _run(
+        service="escalation_escalate",
         user=user,
         escalation=escalation,
         version=version,
@@ -367,6 +422,7 @@ def escalation_resolve(
 ) -> Escalation:
     _not_future(on, today(), "on")
     return _run(
+        service="escalation_resolve",
         user=user,
         escalation=escalation,
         version=version,
@@ -382,6 +438,7 @@ def escalation_confirm(
 ) -> Escalation:
     _not_future(on, today(), "on")
     return _run(
+        service="escalation_confirm",
         user=user,
         escalation=escalation,
         version=version,
@@ -413,6 +470,7 @@ def escalation_bring_forward(
     now = today()
     calendar = escalation.partnership.calendar()
     return _run(
+        service="escalation_bring_forward",
         user=user,
         escalation=escalation,
         version=version,
@@ -447,6 +505,7 @@ def escalation_withdraw(
 ) -> Escalation:
     _not_future(on, today(), "on")
     return _run(
+        service="escalation_withdraw",
         user=user,
         escalation=escalation,
         version=version,
@@ -462,6 +521,7 @@ def escalation_decide(
 ) -> Escalation:
     _not_future(on, today(), "on")
     return _run(
+        service="escalation_decide",
         user=user,
         escalation=escalation,
         version=version,
@@ -477,6 +537,7 @@ def escalation_record_event(
 ) -> Escalation:
     _not_future(on, today(), "on")
     return _run(
+        service="escalation_record_event",
         user=user,
         escalation=escalation,
         version=version,
@@ -492,6 +553,7 @@ def escalation_meet_obligation(
 ) -> Escalation:
     _not_future(on, today(), "on")
     return _run(
+        service="escalation_meet_obligation",
         user=user,
         escalation=escalation,
         version=version,
@@ -511,11 +573,13 @@ def escalation_record_view(
     earlier one; nothing is overwritten."""
     if not view.strip():
         raise ActionError(VIEW_REQUIRED, "view")
-    loaded = _load(user, escalation, Action.RECORD, version)
-    if access.is_party(loaded.person, escalation, loaded.parties) is None:
-        raise ActionError(NOT_ALLOWED.format(action="give a view on"))
-    entry = _entry(user, loaded, EntryKind.VIEW, today(), text=view.strip())
-    return _commit(loaded, version, loaded.state, [entry])
+    service = "escalation_record_view"
+    with _audited_refusal(user, escalation, service):
+        loaded = _load(user, escalation, Action.RECORD, version)
+        if access.is_party(loaded.person, escalation, loaded.parties) is None:
+            raise ActionError(NOT_ALLOWED.format(action="give a view on"))
+        entry = _entry(user, loaded, EntryKind.VIEW, today(), text=view.strip())
+        return _commit(loaded, version, loaded.state, [entry], user=user, service=service)
 
 
 def entry_correct(
@@ -524,9 +588,13 @@ def entry_correct(
     """A correction is a new entry pointing at the one it corrects; nothing is overwritten."""
     if not text.strip():
         raise ActionError(CORRECTION_REQUIRED, "text")
-    loaded = _load(user, escalation, Action.RECORD, version)
-    target = next((e for e in loaded.entries if e.sequence == sequence), None)
-    if target is None:
-        raise ActionError(UNKNOWN_ENTRY.format(sequence=sequence), "sequence")
-    entry = _entry(user, loaded, EntryKind.CORRECTION, today(), text=text.strip(), corrects=target)
-    return _commit(loaded, version, loaded.state, [entry])
+    service = "entry_correct"
+    with _audited_refusal(user, escalation, service):
+        loaded = _load(user, escalation, Action.RECORD, version)
+        target = next((e for e in loaded.entries if e.sequence == sequence), None)
+        if target is None:
+            raise ActionError(UNKNOWN_ENTRY.format(sequence=sequence), "sequence")
+        entry = _entry(
+            user, loaded, EntryKind.CORRECTION, today(), text=text.strip(), corrects=target
+        )
+        return _commit(loaded, version, loaded.state, [entry], user=user, service=service)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("escalations/", views.escalation_list, name="list"),
     path("procedure/", views.procedure_page, name="procedure"),
+    path("exports/subject-access/", views.subject_access, name="subject-access"),
     path("raise/", views.raise_start, name="raise-start"),
     path("raise/<slug:step>/", raising.raise_step, name="raise"),
     path("escalations/<str:reference>/", views.escalation_detail, name="detail"),

@@ -12,7 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from escalate.cases import access, forms, rules, selectors, services
+from escalate.audit.models import AuditAction, AuditResult, ObjectType
+from escalate.audit.selectors import reference_or_blank
+from escalate.audit.services import audit_record
+from escalate.cases import access, forms, protection, rules, selectors, services
 from escalate.cases.access import Action
 from escalate.cases.models import Escalation, Status
 from escalate.cases.raising import RAISE_STEPS
@@ -35,6 +38,13 @@ def _get(request: HttpRequest, reference: str) -> Escalation:
     try:
         return selectors.escalation_get_for(request.user, reference)
     except selectors.EscalationNotFound:
+        audit_record(
+            actor=request.user,
+            action=AuditAction.ACCESS_DENIED,
+            object_type=ObjectType.ESCALATION,
+            object_ref=reference_or_blank(reference),
+            result=AuditResult.REFUSED,
+        )
         raise Http404 from None
 
 
@@ -112,6 +122,21 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
     )
     today = services.today()
     rows = list(selectors.escalation_list_for(request.user, filters, today)[:200])
+    audit_record(
+        actor=request.user,
+        action=AuditAction.LIST_SEARCHED,
+        partnership_id=person.agency.partnership_id,
+        detail={
+            "view": view,
+            "stage": filters.stage,
+            "status": filters.status,
+            "agency_id": filters.agency_id,
+            "category": filters.category,
+            "overdue": filters.overdue,
+            "reference": reference_or_blank(filters.reference),
+            "results": len(rows),
+        },
+    )
     categories = {c.id: c.name for c in procedure.categories}
     return render(
         request,
@@ -135,6 +160,13 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
 @GET_ONLY
 def escalation_detail(request: HttpRequest, reference: str) -> HttpResponse:
     escalation = _get(request, reference)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.ESCALATION_VIEWED,
+        object_type=ObjectType.ESCALATION,
+        object_ref=escalation.reference,
+        partnership_id=escalation.partnership_id,
+    )
     return render(request, "cases/detail.html", _detail_context(request, escalation))
 
 
@@ -390,5 +422,33 @@ def procedure_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+@GET_ONLY
 def raise_start(request: HttpRequest) -> HttpResponseRedirect:
+    if access.person_of(request.user) is None:
+        raise Http404
     return redirect(reverse("cases:raise", kwargs={"step": RAISE_STEPS[0]}))
+
+
+# -- subject access export (business unit) ------------------------------------------------
+
+
+@login_required
+@GET_POST
+def subject_access(request: HttpRequest) -> HttpResponse:
+    """The reference is posted, never put in the URL; the file name carries no personal data."""
+    person = access.person_of(request.user)
+    if person is None or not person.is_business_unit:
+        raise Http404
+    form = forms.SubjectAccessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = protection.subject_access_export(
+            user=request.user,
+            reference=form.cleaned_data["reference"],
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+        response = HttpResponse(data, content_type="application/json")
+        name = f"subject-access-{services.today().isoformat()}.json"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return render(request, "cases/subject_access.html", {"form": form})

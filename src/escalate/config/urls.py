@@ -5,5 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("escalate.cases.urls")),
     path("account/", include("escalate.accounts.urls")),
+    path("sso/", include("escalate.sso.urls")),
     path("directory/", include("escalate.directory.urls")),
+    path("audit/", include("escalate.audit.urls")),
 ]

@@ -22,7 +22,13 @@ class Partnership(models.Model):
         choices=[(d.value, d.value) for d in Division],
         default=Division.ENGLAND_AND_WALES,
     )
-    retention_years = models.PositiveSmallIntegerField(default=6)
+    retention_years = models.PositiveSmallIntegerField(
+        default=6, help_text="Years a closed escalation is kept before it is deleted."
+    )
+    record_subject_names = models.BooleanField(
+        default=True,
+        help_text="Off: escalations record only a case reference, never the person's name.",
+    )
 
     class Meta:
         ordering = ["name"]

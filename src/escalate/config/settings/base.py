@@ -4,9 +4,11 @@ start-up (never inside a request); see ``production.py`` for what production ins
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 SRC_DIR = Path(__file__).resolve().parents[2]  # src/escalate
 BASE_DIR = SRC_DIR.parents[1]  # the repository (or the install root)
@@ -37,22 +39,42 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "escalate.accounts",
+    "escalate.sso",
     "escalate.directory",
     "escalate.cases",
+    "escalate.audit",
     "escalate.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Security: the Content-Security-Policy header (with a fresh nonce on every response) and
+    # 405 for any method but GET, HEAD and POST. Before WhiteNoise, so static files get both.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "escalate.web.middleware.CspNonceMiddleware",
+    "escalate.web.middleware.MethodGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The client address for audit entries written by services that have no request.
+    "escalate.audit.services.AuditContextMiddleware",
+    # Sign-in (escalate.accounts): which second factor verified this session, the idle
+    # time-out, and no page but the sign-in steps until the second factor is done.
+    "django_otp.middleware.OTPMiddleware",
+    "escalate.accounts.middleware.IdleTimeoutMiddleware",
+    "escalate.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "escalate.web.middleware.NoStoreMiddleware",
+    # Last, as django-axes asks: turns a lockout into the "You cannot sign in" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "escalate.config.urls"
@@ -66,6 +88,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",  # {{ csp_nonce }}
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "escalate.web.context.site",
@@ -85,6 +108,14 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:sign-in"
 LOGIN_REDIRECT_URL = "cases:home"
 LOGOUT_REDIRECT_URL = "accounts:sign-in"
+
+# django-axes first: it refuses a locked-out username before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on (escalate.sso): never checks a password; loads the users it signed in.
+    "escalate.sso.backends.OidcIdentityBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -107,12 +138,80 @@ STATICFILES_DIRS = [SRC_DIR / "static"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# -- Security (docs/security.md). production.py adds HTTPS-only cookies, HSTS and refusals. --
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+#: No inline scripts or styles anywhere; scripts may also carry the per-response nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
+# -- Sessions and sign-in (escalate.accounts; docs in its module docstrings). --
+#: Signed out after this many minutes without a request (read at request time).
+ESCALATE_IDLE_TIMEOUT_MINUTES = int(os.environ.get("ESCALATE_IDLE_TIMEOUT_MINUTES", "30"))
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # signing out deletes the session
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 12 * 60 * 60  # the server forgets an abandoned session after 12 hours
+
+# Lockout (django-axes, kept in the database so every process sees it): 5 failed sign-ins for
+# a username, wrong passwords and wrong second-factor codes alike, lock that username for 15
+# minutes, from wherever the attempts come. By username, not IP address: our users sit behind
+# shared council, NHS and police gateways, where one person's mistakes must not lock out the
+# whole office, and an attack spread over many addresses must still be stopped. (Password
+# spraying across usernames gains nothing without each account's second factor.)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = False  # reset only once the second factor is done, not on a password
+AXES_LOCKOUT_CALLABLE = "escalate.accounts.views.locked_out"
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "csrfmiddlewaretoken",
+    "otp_token",
+    "recovery_code",
+    "old_password",
+    "new_password1",
+    "new_password2",
+]
+#: axes.W006 asks for ip_address in AXES_LOCKOUT_PARAMETERS; by username is deliberate (above).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# -- Single sign-on with OpenID Connect (escalate.sso, docs/sso.md) --------------------------
+# Off unless every ESCALATE_OIDC_ variable below is set (a partial set fails the system checks).
+# No discovery at start-up: the endpoints are given. mozilla-django-oidc reads the OIDC_ names.
+OIDC_OP_ISSUER = os.environ.get("ESCALATE_OIDC_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("ESCALATE_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("ESCALATE_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("ESCALATE_OIDC_JWKS_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = ""  # never called: who signed in comes from the signed ID token
+OIDC_RP_CLIENT_ID = os.environ.get("ESCALATE_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("ESCALATE_OIDC_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid"  # only the subject is needed: no e-mail, name or profile
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = int(os.environ.get("ESCALATE_OIDC_TIMEOUT_SECONDS", "10"))
+OIDC_CREATE_USER = False
+OIDC_ALLOW_UNSECURED_JWT = False
+OIDC_STORE_ACCESS_TOKEN = False
+OIDC_STORE_ID_TOKEN = False
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
 
 # Logs carry references and ids, never case content: no request bodies are logged.
 LOGGING = {

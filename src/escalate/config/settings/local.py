@@ -9,3 +9,5 @@ ESCALATE_DEMO = env_bool("ESCALATE_DEMO", default=True)
 WHITENOISE_USE_FINDERS = True
 # A fixed key is acceptable only here: demo data, loopback only. Production refuses it.
 SECRET_KEY = SECRET_KEY or "local-demo-only-not-secret-0c0ffee"  # noqa: F405
+# E-mail (password-reset links among them) is printed on the console, never sent.
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}

@@ -1,0 +1,250 @@
+"""The second factor: a TOTP authenticator app, with single-use recovery codes.
+
+Devices are django-otp's: ``TOTPDevice`` (one confirmed device a user) and ``StaticDevice``
+(the recovery codes, one ``StaticToken`` each). Everything a code's use changes is kept in the
+database, so that no process can accept a code another has accepted:
+
+- A TOTP code is checked by :func:`django_otp.verify_token`, which locks the device's row
+  (``select_for_update``) inside a transaction; ``TOTPDevice.verify_token`` accepts only a time
+  step later than the device's ``last_t`` and saves the step it accepted. So the same code (or
+  an earlier one) is refused the second time, whichever process sees it.
+- A recovery code's ``StaticToken`` row is deleted when it is used.
+- Both devices throttle wrong codes (django-otp's ``ThrottlingMixin``: 1, 2, 4, 8... seconds),
+  and wrong codes count towards the sign-in lockout (``record_failure``).
+
+A session is "verified" once :func:`complete_sign_in` has recorded the device in it
+(``django_otp.login``); ``django_otp.middleware.OTPMiddleware`` reads it back on every request
+as ``request.user.is_verified()``.
+"""
+
+from __future__ import annotations
+
+from base64 import b32encode
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import django_otp
+import segno
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django_otp.models import Device
+from django_otp.oath import TOTP, hotp
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+ISSUER = "Escalate"
+TOTP_DEVICE_NAME = "Authenticator app"
+DEMO_DEVICE_NAME = "Demo authenticator"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+RECOVERY_CODE_COUNT = 10
+#: Wrong codes in one sign-in before it starts again (each also counts towards the lockout).
+MAX_CODE_ATTEMPTS = 5
+#: Session key: how many wrong codes this sign-in has had.
+FAILURES_KEY = "accounts_code_failures"
+
+
+# ---------------------------------------------------------------------------------------
+# Devices
+
+
+def totp_device(user: Any, *, confirmed: bool = True) -> TOTPDevice | None:
+    """The user's TOTP device (confirmed, or the one being set up)."""
+    device: TOTPDevice | None = (
+        TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("pk").first()
+    )
+    return device
+
+
+def device_being_set_up(user: Any) -> TOTPDevice:
+    """The unconfirmed device of a user setting up their app, made if there is none."""
+    device = totp_device(user, confirmed=False)
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def demo_device(user: Any) -> TOTPDevice:
+    """Demo only: a confirmed device for a user who has none, so that anyone can try the demo
+    without an authenticator app (the sign-in page shows its current code). Refused unless
+    ``ESCALATE_DEMO`` is on, which production refuses."""
+    if not settings.ESCALATE_DEMO:
+        raise PermissionError("Demo devices exist only in demo mode")
+    device = totp_device(user)
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=DEMO_DEVICE_NAME, confirmed=True)
+    return device
+
+
+def confirm_device(device: TOTPDevice) -> None:
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+
+
+def secret_text(device: TOTPDevice) -> str:
+    """The secret as people type it into an app: base32, in groups of four."""
+    secret = b32encode(device.bin_key).decode("ascii").rstrip("=")
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def config_url(device: TOTPDevice) -> str:
+    """The ``otpauth://`` address an authenticator app reads from the QR code."""
+    label = quote(f"{ISSUER}:{device.user.get_username()}")
+    params = urlencode(
+        {
+            "secret": b32encode(device.bin_key).decode("ascii").rstrip("="),
+            "issuer": ISSUER,
+            "algorithm": "SHA1",
+            "digits": device.digits,
+            "period": device.step,
+        }
+    )
+    return f"otpauth://totp/{label}?{params}"
+
+
+def qr_code_svg(device: TOTPDevice) -> bytes:
+    """The set-up QR code as a standalone SVG document (no scripts, no styles)."""
+    out = BytesIO()
+    segno.make(config_url(device), error="m").save(
+        out,
+        kind="svg",
+        scale=5,
+        border=4,
+        dark="#0b0c0c",
+        light="#ffffff",
+        title="QR code for your authenticator app",
+        xmldecl=True,
+    )
+    return out.getvalue()
+
+
+def current_code(device: TOTPDevice) -> str | None:
+    """The code the device would accept now (demo mode shows it). The current time step's
+    code, or the next step's if the current one has been used; None if neither is usable."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    now = totp.t()
+    for step in range(now, now + device.tolerance + 1):
+        if step > device.last_t:
+            return f"{hotp(device.bin_key, step, digits=device.digits):0{device.digits}d}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Recovery codes
+
+
+def normalise_recovery_code(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def new_recovery_codes(user: Any) -> list[str]:
+    """Replace the user's recovery codes with ten new ones and return them (shown once)."""
+    with transaction.atomic():
+        StaticDevice.objects.filter(user=user).delete()
+        device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    return codes
+
+
+def recovery_codes_left(user: Any) -> int:
+    return int(StaticToken.objects.filter(device__user=user, device__confirmed=True).count())
+
+
+# ---------------------------------------------------------------------------------------
+# Checking a code
+
+
+class CodeResult:
+    ACCEPTED = "accepted"
+    WRONG = "wrong"
+    TOO_SOON = "too-soon"  # the device is throttled after a wrong code: wait, then try again
+
+
+@dataclass(frozen=True)
+class Checked:
+    result: str
+    device: Device | None = None
+    wait_seconds: int = 0
+
+
+def _check(user: Any, device: Device, token: str) -> Checked:
+    allowed, data = device.verify_is_allowed()
+    if not allowed:
+        wait = 1
+        locked_until = (data or {}).get("locked_until")
+        if locked_until is not None:
+            wait = max(1, int((locked_until - timezone.now()).total_seconds()) + 1)
+        return Checked(CodeResult.TOO_SOON, wait_seconds=wait)
+    # django_otp.verify_token reloads the device with select_for_update in a transaction:
+    # two requests with the same code cannot both pass.
+    verified = django_otp.verify_token(user, device.persistent_id, token)
+    if verified is None:
+        return Checked(CodeResult.WRONG)
+    return Checked(CodeResult.ACCEPTED, device=verified)
+
+
+def check_totp(user: Any, device: TOTPDevice, token: str) -> Checked:
+    token = "".join(token.split())
+    if not token.isdigit() or len(token) != device.digits:
+        return Checked(CodeResult.WRONG)
+    return _check(user, device, token)
+
+
+def check_recovery_code(user: Any, code: str) -> Checked:
+    device = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return Checked(CodeResult.WRONG)
+    return _check(user, device, normalise_recovery_code(code))
+
+
+# ---------------------------------------------------------------------------------------
+# The sign-in
+
+
+def complete_sign_in(request: HttpRequest, device: Device) -> None:
+    """Mark this session as past the second factor (as django-otp's own views do), under a
+    new session key, and clear the user's failed attempts: the lockout's count, and the
+    back-off of their app (which a recovery code would not otherwise clear)."""
+    request.session.cycle_key()
+    django_otp.login(request, device)
+    request.session.pop(FAILURES_KEY, None)
+    TOTPDevice.objects.filter(user=request.user).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
+    if axes_enabled():
+        AxesProxyHandler.reset_attempts(username=request.user.get_username())
+
+
+def record_failure(request: HttpRequest) -> bool:
+    """Count a wrong code: towards the lockout (as a failed sign-in for this username, through
+    django-axes) and towards this sign-in's limit. True when the sign-in must start again."""
+    username = request.user.get_username()
+    failures = int(request.session.get(FAILURES_KEY, 0)) + 1
+    request.session[FAILURES_KEY] = failures
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+    return failures >= MAX_CODE_ATTEMPTS or bool(getattr(request, "axes_locked_out", False))
+
+
+def axes_enabled() -> bool:
+    return bool(getattr(settings, "AXES_ENABLED", True))
+
+
+def is_verified(user: Any) -> bool:
+    """Whether this user's session has passed the second factor (django-otp's middleware
+    gives signed-in users ``is_verified()``; without it, no one has)."""
+    check = getattr(user, "is_verified", None)
+    return bool(callable(check) and check())
+
+
+def is_locked_out(request: HttpRequest) -> bool:
+    """True when the signed-in (not yet verified) user's username is locked out."""
+    if not axes_enabled():
+        return False
+    credentials = {"username": request.user.get_username()}
+    return not AxesProxyHandler.is_allowed(request, credentials)

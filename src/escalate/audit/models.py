@@ -1,0 +1,214 @@
+"""One model: :class:`AuditEntry`, a line of the append-only, hash-chained audit trail.
+
+An entry holds references (ids, escalation references, enum values), never personal data
+about the people an escalation concerns. It has no foreign keys, so deleting a user, an
+agency or an escalation never touches the trail that describes them.
+
+Append-only is enforced twice: here (``save()`` inserts only; ``delete()`` and the queryset's
+``update()``/``delete()``/``bulk_*`` refuse) and in the database (triggers installed by
+migration 0002 on SQLite and PostgreSQL refuse UPDATE, DELETE and, on PostgreSQL, TRUNCATE).
+Entries are only ever added by :func:`escalate.audit.services.audit_record`, which chains each
+to the one before by ``prev_hash``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+import json
+from typing import Any, NoReturn
+
+from django.db import models
+from django.db.models import Q
+
+#: ``prev_hash`` of the first entry.
+GENESIS_HASH = "0" * 64
+
+APPEND_ONLY = "Audit entries are append-only: they are never changed or deleted."
+CREATE_THROUGH_SERVICE = "Add audit entries one at a time with audit_record()."
+
+
+class AppendOnlyError(Exception):
+    """An attempt to change, delete or bulk-write audit entries through the application."""
+
+
+class AuditAction(models.TextChoices):
+    SIGN_IN = "sign-in", "Signed in"
+    SIGN_IN_FAILED = "sign-in-failed", "Sign-in failed"
+    SIGN_OUT = "sign-out", "Signed out"
+    MFA_VERIFIED = "mfa-verified", "Second factor verified"
+    MFA_FAILED = "mfa-failed", "Second factor failed"
+    PASSWORD_RESET_REQUESTED = "password-reset-requested", "Password reset requested"
+    PASSWORD_CHANGED = "password-changed", "Password changed"
+    ESCALATION_VIEWED = "escalation-viewed", "Viewed the escalation"
+    ESCALATION_RAISED = "escalation-raised", "Raised the escalation"
+    ESCALATION_CHANGED = "escalation-changed", "Changed the escalation"
+    LIST_SEARCHED = "list-searched", "Searched or listed escalations"
+    EXPORT = "export", "Exported"
+    REPORT_VIEWED = "report-viewed", "Viewed a report"
+    ADMIN_CHANGE = "admin-change", "Administrative change"
+    ACCESS_DENIED = "access-denied", "Access refused"
+    RETENTION_APPLIED = "retention-applied", "Retention applied"
+    AUDIT_VIEWED = "audit-viewed", "Viewed the audit trail"
+    AUDIT_VERIFIED = "audit-verified", "Verified the audit chain"
+
+
+class AuditResult(models.TextChoices):
+    SUCCESS = "success", "Success"
+    REFUSED = "refused", "Refused"
+    FAILED = "failed", "Failed"
+
+
+class ObjectType(models.TextChoices):
+    """The usual values of ``object_type`` (the field accepts any short slug)."""
+
+    ESCALATION = "escalation", "Escalation"
+    USER = "user", "User"
+    PERSON = "person", "Person"
+    AGENCY = "agency", "Agency"
+    PARTNERSHIP = "partnership", "Partnership"
+    EXPORT = "export", "Export"
+    AUDIT = "audit", "Audit trail"
+
+
+#: The fields the hash covers, in the canonical JSON (keys sorted). Every concrete field but
+#: ``hash`` itself; a test fails if a field is added without deciding whether it belongs here
+#: (adding one changes how new entries hash, so old entries must keep hashing without it).
+HASHED_FIELDS = (
+    "sequence",
+    "at",
+    "actor_id",
+    "actor_username",
+    "actor_agency_id",
+    "actor_partnership_id",
+    "action",
+    "object_type",
+    "object_ref",
+    "partnership_id",
+    "ip",
+    "result",
+    "detail",
+    "prev_hash",
+)
+
+
+def canonical_at(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("Audit times must be timezone-aware.")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_ip(value: str | None) -> str | None:
+    """The address's bytes in hex (8 digits for IPv4, 32 for IPv6): the same whatever textual
+    form the database returns it in, and whatever Python's ``str()`` of an address becomes."""
+    if value is None or value == "":
+        return None
+    return ipaddress.ip_address(value).packed.hex()
+
+
+def canonical_json(payload: dict[str, Any]) -> bytes:
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode("ascii")
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    """Reads only: every bulk write or delete is refused."""
+
+    def update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(APPEND_ONLY)
+
+    def _update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(APPEND_ONLY)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(APPEND_ONLY)
+
+    def _raw_delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(APPEND_ONLY)
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(APPEND_ONLY)
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(APPEND_ONLY)
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(CREATE_THROUGH_SERVICE)
+
+
+AuditEntryManager = models.Manager.from_queryset(AuditEntryQuerySet)
+
+
+class AuditEntry(models.Model):
+    sequence = models.PositiveBigIntegerField(
+        primary_key=True, help_text="1, 2, 3, ... with no gaps: a gap means a deleted entry."
+    )
+    at = models.DateTimeField(help_text="When, in UTC.")
+
+    # Who: a snapshot, not foreign keys, so the trail outlives the user and the directory.
+    actor_id = models.BigIntegerField(null=True, blank=True, help_text="The user's id.")
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_agency_id = models.BigIntegerField(null=True, blank=True)
+    actor_partnership_id = models.BigIntegerField(null=True, blank=True)
+
+    # What, to which record.
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_ref = models.CharField(
+        max_length=80, blank=True, help_text="A reference or id (ESC-XXXX-XXXX), never a name."
+    )
+    partnership_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The partnership of the record, for who may see it."
+    )
+
+    # From where, and how it went.
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    result = models.CharField(
+        max_length=10, choices=AuditResult.choices, default=AuditResult.SUCCESS
+    )
+    detail = models.JSONField(
+        default=dict, blank=True, help_text="References, ids and enum values only."
+    )
+
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEntryManager()
+
+    class Meta:
+        ordering = ["sequence"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["object_type", "object_ref"], name="audit_object"),
+            models.Index(fields=["action", "partnership_id"], name="audit_action_partnership"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="audit_sequence_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.object_type}:{self.object_ref}"
+
+    # -- append-only --------------------------------------------------------------------
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
+            raise AppendOnlyError(APPEND_ONLY)
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(APPEND_ONLY)
+
+    # -- the chain ----------------------------------------------------------------------
+
+    def hash_payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {name: getattr(self, name) for name in HASHED_FIELDS}
+        payload["at"] = canonical_at(self.at)
+        payload["ip"] = canonical_ip(self.ip)
+        return payload
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(canonical_json(self.hash_payload())).hexdigest()

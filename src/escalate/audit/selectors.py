@@ -1,0 +1,113 @@
+"""Reading the trail. Which escalations a person may ask about always comes from the cases
+selectors (``escalation_get_for``, ``escalation_visible_to``), so the access rule is the one
+written in ``escalate.cases.access``; this module only adds who may read the trail itself:
+
+- the trail of one escalation: the business unit of the escalation's partnership;
+- who has viewed escalations to which your own agency is party: anyone signed in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from escalate.audit.models import AuditAction, AuditEntry, ObjectType
+from escalate.cases import access
+from escalate.cases import selectors as cases_selectors
+from escalate.cases.models import Escalation
+from escalate.directory.models import Agency
+
+#: What an escalation reference looks like; anything else typed into a URL is not recorded.
+REFERENCE_RE = re.compile(r"^ESC-[0-9A-Z]{4}-[0-9A-Z]{4}$")
+
+
+class TrailNotFound(LookupError):
+    """No trail for this viewer (whether or not the escalation exists)."""
+
+
+def reference_or_blank(text: str) -> str:
+    """``text`` upper-cased if it is shaped like a reference, else "" (never record free text)."""
+    candidate = text.strip().upper()
+    return candidate if REFERENCE_RE.match(candidate) else ""
+
+
+def escalation_trail_for(user: object, reference: str) -> tuple[Escalation, QuerySet[AuditEntry]]:
+    """The escalation and its audit entries, newest first, for its partnership's business unit.
+
+    Raises :class:`TrailNotFound` for anyone else, and for escalations they cannot see.
+    """
+    person = access.person_of(user)
+    if person is None or not person.is_business_unit:
+        raise TrailNotFound(reference)
+    try:
+        escalation = cases_selectors.escalation_get_for(user, reference)
+    except cases_selectors.EscalationNotFound:
+        raise TrailNotFound(reference) from None
+    entries = AuditEntry.objects.filter(
+        object_type=ObjectType.ESCALATION,
+        object_ref=escalation.reference,
+        partnership_id=escalation.partnership_id,
+    ).order_by("-sequence")
+    return escalation, entries
+
+
+def escalation_if_visible(user: object, reference: str) -> Escalation | None:
+    """The escalation if the user may see it (to scope a refusal to its partnership)."""
+    try:
+        return cases_selectors.escalation_get_for(user, reference)
+    except cases_selectors.EscalationNotFound:
+        return None
+
+
+def views_of_our_cases_for(user: object) -> QuerySet[AuditEntry]:
+    """Views of the escalations to which the user's own agency is party, newest first."""
+    person = access.person_of(user)
+    if person is None:
+        return AuditEntry.objects.none()
+    ours = (
+        cases_selectors.escalation_visible_to(user)
+        .filter(parties__agency_id=person.agency_id)
+        .values("reference")
+    )
+    return AuditEntry.objects.filter(
+        action=AuditAction.ESCALATION_VIEWED,
+        object_type=ObjectType.ESCALATION,
+        object_ref__in=ours,
+    ).order_by("-sequence")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One entry as a page shows it."""
+
+    entry: AuditEntry
+    agency_name: str
+    detail_text: str
+
+
+def rows(entries: Iterable[AuditEntry]) -> list[Row]:
+    """Entries with the acting agency's name (one query) and their detail as text."""
+    entries = list(entries)
+    agency_ids = {e.actor_agency_id for e in entries if e.actor_agency_id is not None}
+    names = dict(Agency.objects.filter(pk__in=agency_ids).values_list("pk", "name"))
+    return [
+        Row(
+            entry=e,
+            agency_name=names.get(e.actor_agency_id, "") if e.actor_agency_id else "",
+            detail_text="; ".join(f"{k}: {_text(v)}" for k, v in sorted(e.detail.items())),
+        )
+        for e in entries
+    ]
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

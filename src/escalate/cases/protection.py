@@ -1,0 +1,146 @@
+"""Data protection: retention of closed escalations, and subject access exports.
+
+Retention: each partnership keeps a closed escalation for ``retention_years`` after it closed
+(default six). :func:`retention_apply` deletes the expired ones (their parties, stages and
+entries go with them) and writes one audit entry per deletion, carrying the reference only.
+The audit trail itself is never deleted.
+
+Subject access: :func:`subject_access_export` gathers everything held about one subject
+reference in the business unit's partnership into one JSON document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from escalate.cases import access, selectors
+from escalate.cases.models import Escalation, Status
+from escalate.cases.nhs import normalise_nhs_number
+from escalate.directory.models import Partnership
+
+NOT_BUSINESS_UNIT = "Only the partnership's business unit can export a subject's records."
+REFERENCE_REQUIRED = "Enter the case reference or NHS number"
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+@dataclass
+class RetentionResult:
+    removed: list[str] = field(default_factory=list)
+    kept_open: int = 0
+
+    def lines(self) -> list[str]:
+        return [
+            f"Removed {len(self.removed)} escalation(s) past retention.",
+            *(f"  {ref}" for ref in self.removed),
+        ]
+
+
+def retention_apply(*, today: dt.date, dry_run: bool = False) -> RetentionResult:
+    """Delete closed escalations older than their partnership's retention period."""
+    result = RetentionResult()
+    for partnership in Partnership.objects.all():
+        cutoff = _years_before(today, partnership.retention_years)
+        expired = Escalation.objects.filter(partnership=partnership, closed_on__lt=cutoff).exclude(
+            status=Status.OPEN
+        )
+        for escalation in expired.order_by("closed_on", "pk"):
+            result.removed.append(escalation.reference)
+            if dry_run:
+                continue
+            with transaction.atomic():
+                _audit(
+                    actor=None,
+                    action="retention-applied",
+                    object_type="escalation",
+                    object_ref=escalation.reference,
+                    partnership_id=partnership.pk,
+                    detail={
+                        "closed_on": escalation.closed_on.isoformat()
+                        if escalation.closed_on
+                        else None,
+                        "retention_years": partnership.retention_years,
+                    },
+                )
+                escalation.delete()
+    return result
+
+
+def _audit(**kwargs: Any) -> None:
+    from escalate.audit.services import audit_record
+
+    audit_record(**kwargs)
+
+
+def _same_reference(a: str, b: str) -> bool:
+    return normalise_nhs_number(a).upper() == normalise_nhs_number(b).upper()
+
+
+def subject_access_export(*, user: object, reference: str, ip: str | None = None) -> bytes:
+    """Everything held about one subject reference, as a JSON file (business unit only)."""
+    person = access.person_of(user)
+    if person is None or not person.is_business_unit:
+        raise PermissionError(NOT_BUSINESS_UNIT)
+    if not reference.strip():
+        raise ValueError(REFERENCE_REQUIRED)
+    candidates = selectors.escalation_visible_to(user).prefetch_related(
+        "parties__agency", "stages", "entries"
+    )
+    wanted = normalise_nhs_number(reference.strip())
+    found = [
+        e
+        for e in candidates.filter(subject_reference__iendswith=wanted[-4:])
+        if _same_reference(e.subject_reference, wanted)
+    ]
+    document: dict[str, Any] = {
+        "subject_reference": reference.strip(),
+        "escalations": [_escalation_json(e) for e in found],
+    }
+    _audit(
+        actor=user,
+        action="export",
+        object_type="subject",
+        object_ref="",
+        partnership_id=person.agency.partnership_id,
+        ip=ip,
+        detail={
+            "kind": "subject-access",
+            "count": len(found),
+            "references": [e.reference for e in found],
+        },
+    )
+    return json.dumps(document, indent=2, default=str).encode()
+
+
+def _escalation_json(e: Escalation) -> dict[str, Any]:
+    fields = [
+        "reference", "procedure_key", "subject_kind", "subject_name", "subject_reference_kind",
+        "subject_reference", "category", "source", "source_detail", "issue", "risk", "aim",
+        "immediate_risk", "immediate_risk_reason", "route_taken", "outset_on", "raised_on",
+        "status", "current_stage", "outcome", "closed_on", "confirmed_on", "confirmed_by",
+    ]  # fmt: skip
+    out: dict[str, Any] = {name: getattr(e, name) for name in fields}
+    out["parties"] = [
+        {"agency": p.agency.name, "role": p.role, "view": p.view} for p in e.parties.all()
+    ]
+    out["stages"] = [
+        {"number": s.number, "entered_on": s.entered_on, "left_on": s.left_on}
+        for s in e.stages.all()
+    ]
+    entry_fields = [
+        "sequence", "kind", "stage", "occurred_on", "recorded_at", "author_name",
+        "author_agency", "contact_method", "contact_by", "contact_with", "summary", "agreed",
+        "decision_makers", "text", "event", "obligation", "due_on",
+    ]  # fmt: skip
+    out["entries"] = [{f: getattr(x, f) for f in entry_fields} for x in e.entries.all()]
+    return out

@@ -1,0 +1,223 @@
+"""The people, escalations and URLs the security tests use.
+
+Two partnerships running the North East Lincolnshire procedure (``tests.cases.conftest``):
+
+- ``own``: raised by agency ``a`` (the agency of every level role) against ``b``, started at
+  stage 3 with immediate risk, so the levels differ in what they may do;
+- ``same``: raised by ``b`` against ``c`` in the same partnership (``a`` is not a party; the
+  business unit's person works for ``c``, so for the business unit the two swap over);
+- ``other``: raised in the second partnership.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from escalate.accounts.models import User
+from escalate.cases import services
+from escalate.cases.models import Escalation
+from escalate.cases.raising import RAISE_STEPS
+from escalate.directory.models import Person, StageContact
+from escalate.procedures.schema import Level
+from escalate.sso.models import OidcIdentity
+from escalate.web.routes import Route
+from tests.cases.conftest import World, make_world, new_escalation
+from tests.support import signed_in
+
+LEVEL_ROLES = {
+    "practitioner": Level.PRACTITIONER,
+    "line-manager": Level.LINE_MANAGER,
+    "second-tier-manager": Level.SECOND_TIER_MANAGER,
+    "senior-manager": Level.SENIOR_MANAGER,
+    "assistant-director": Level.ASSISTANT_DIRECTOR,
+    "board-representative": Level.BOARD_REPRESENTATIVE,
+}
+#: "password-only" has given a password but not the second factor (a board representative of
+#: agency a, the most senior level): the sign-in steps are all they may reach.
+ROLES = ["anonymous", "password-only", *LEVEL_ROLES, "business-unit", "system-admin"]
+SCENARIOS = ["own", "same", "other"]  # own agency's, another agency's, another partnership's
+SCENARIO_WORDS = {
+    "own": "own agency's escalation",
+    "same": "another agency's escalation in the same partnership",
+    "other": "another partnership's escalation",
+}
+RAISE_VALUES = [*RAISE_STEPS, "check", "no-such-step"]
+OWN_STAGE = 3  # the stage the "own" escalation starts at
+RAISED_ON = dt.date(2026, 3, 2)
+
+
+@dataclass
+class SecurityWorld:
+    one: World
+    two: World
+    own: Escalation  # a -> b in partnership one, at stage 3
+    same: Escalation  # b -> c in partnership one, at stage 1
+    other: Escalation  # a -> b in partnership two, at stage 1
+    admin: User
+    group: Group
+    identity: OidcIdentity  # someone else's linked organisation account
+    totp: TOTPDevice
+    static: StaticDevice
+    axes: dict[str, Any]
+
+    def user(self, role: str) -> User | None:
+        if role == "anonymous":
+            return None
+        if role == "password-only":
+            return self.one.user("a", Level.BOARD_REPRESENTATIVE)
+        if role == "system-admin":
+            return self.admin
+        if role == "business-unit":
+            return self.one.bu_user
+        return self.one.user("a", LEVEL_ROLES[role])
+
+    def client(self, role: str, **kwargs: Any) -> Client:
+        user = self.user(role)
+        if user is None:
+            return Client(**kwargs)
+        if role == "password-only":
+            client = Client()
+            client.force_login(user)  # the password step only: no second factor
+        else:
+            client = signed_in(user)
+        if kwargs.get("enforce_csrf_checks"):
+            client.handler.enforce_csrf_checks = True
+        return client
+
+    def escalation(self, role: str, scenario: str) -> Escalation:
+        """The escalation a scenario means for a role (the business unit works for ``c``)."""
+        if scenario == "other":
+            return self.other
+        if role == "business-unit":
+            return self.same if scenario == "own" else self.own
+        return self.own if scenario == "own" else self.same
+
+
+def build_world() -> SecurityWorld:
+    one = make_world("north-east-lincolnshire", "sec-one")
+    two = make_world("north-east-lincolnshire", "sec-two")
+    own = services.escalation_raise(
+        user=one.user("a", Level.PRACTITIONER),
+        data=new_escalation(
+            one,
+            immediate_risk=True,
+            start_stage=OWN_STAGE,
+            immediate_risk_reason="Risk of harm tonight",
+            route_taken="Called the police",
+        ),
+        on=RAISED_ON,
+    )
+    same = services.escalation_raise(
+        user=one.user("b", Level.PRACTITIONER),
+        data=new_escalation(one, receiving_agency_id=one.c.pk),
+        on=RAISED_ON,
+    )
+    other = services.escalation_raise(
+        user=two.user("a", Level.PRACTITIONER), data=new_escalation(two), on=RAISED_ON
+    )
+    admin = User.objects.create_superuser(
+        username="sec-sysadmin", email="sysadmin@test.invalid", password="x"
+    )
+    assert not Person.objects.filter(user=admin).exists()
+    group = Group.objects.create(name="Directory editors")
+    someone = one.user("b", Level.PRACTITIONER)
+    identity = OidcIdentity.objects.create(
+        user=someone, issuer="https://idp.example.test", subject="b-practitioner"
+    )
+    totp = TOTPDevice.objects.create(user=someone, name="Phone", confirmed=True)
+    static = StaticDevice.objects.create(user=someone, name="Recovery codes", confirmed=True)
+    seen = {"user_agent": "test", "ip_address": "192.0.2.1", "username": "nobody"}
+    more = {"http_accept": "*/*", "path_info": "/account/sign-in/"}
+    axes: dict[str, Any] = {
+        "accessattempt": AccessAttempt.objects.create(
+            **seen, **more, get_data="", post_data="", failures_since_start=1
+        ),
+        "accesslog": AccessLog.objects.create(**seen, **more),
+        "accessfailurelog": AccessFailureLog.objects.create(**seen, **more),
+    }
+    return SecurityWorld(one, two, own, same, other, admin, group, identity, totp, static, axes)
+
+
+# -- URLs ------------------------------------------------------------------------------------
+
+
+def variants(route: Route) -> list[str]:
+    """The fill-ins a route is tried with: scenarios for an escalation, raise steps, or one."""
+    if "<str:reference>" in route.pattern:
+        return SCENARIOS
+    if route.key == "cases:raise":
+        return RAISE_VALUES
+    return ["-"]
+
+
+def _admin_object(world: SecurityWorld, model: str) -> Any:
+    objects: dict[str, Any] = {
+        "auth_group": world.group,
+        "accounts_user": world.one.user("b", Level.PRACTITIONER),
+        "directory_partnership": world.one.partnership,
+        "directory_agency": world.one.a,
+        "directory_person": world.one.people[("a", Level.PRACTITIONER)],
+        "directory_stagecontact": StageContact.objects.filter(agency=world.one.b).first(),
+        "otp_totp_totpdevice": world.totp,
+        "otp_static_staticdevice": world.static,
+        "axes_accessattempt": world.axes["accessattempt"],
+        "axes_accesslog": world.axes["accesslog"],
+        "axes_accessfailurelog": world.axes["accessfailurelog"],
+        "sso_oidcidentity": world.identity,
+    }
+    return objects[model]
+
+
+#: admin:<app>_<model>_<page> and the unnamed admin/<app>/<model>/<id>/ redirect.
+ADMIN_MODEL_NAME = re.compile(r"^admin:(?P<model>\w+)_(changelist|add|history|delete|change)$")
+ADMIN_MODEL_PATTERN = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/<path:object_id>/$")
+
+
+def _kwargs(world: SecurityWorld, route: Route, variant: str, role: str) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    pattern, key = route.pattern, route.key
+    if "<str:reference>" in pattern:
+        kwargs["reference"] = world.escalation(role, variant).reference
+    if "<int:sequence>" in pattern:
+        kwargs["sequence"] = 1
+    if "<slug:step>" in pattern:
+        kwargs["step"] = variant
+    if (named := ADMIN_MODEL_NAME.match(key)) and "<path:object_id>" in pattern:
+        kwargs["object_id"] = _admin_object(world, named["model"]).pk
+    extra: dict[str, dict[str, Any]] = {
+        "admin:app_list": {"app_label": "directory"},
+        "admin:view_on_site": {
+            "content_type_id": ContentType.objects.get_for_model(Person).pk,
+            "object_id": world.one.people[("a", Level.PRACTITIONER)].pk,
+        },
+        "admin:auth_user_password_change": {"id": _admin_object(world, "accounts_user").pk},
+        "admin:otp_totp_totpdevice_config": {"pk": world.totp.pk},
+        "admin:otp_totp_totpdevice_qrcode": {"pk": world.totp.pk},
+        "sso:unlink": {"pk": world.identity.pk},  # someone else's: never the caller's to unlink
+        "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "not-a-real-token"},
+    }
+    kwargs.update(extra.get(key, {}))
+    return kwargs
+
+
+def url_for(world: SecurityWorld, route: Route, variant: str, role: str) -> str:
+    """A concrete URL for ``route``; raises KeyError for a route it cannot fill."""
+    if route.name is not None:
+        return reverse(route.name, kwargs=_kwargs(world, route, variant, role))
+    if route.key == "admin/(?P<url>.*)$":
+        return "/admin/no-such-page/"
+    if match := ADMIN_MODEL_PATTERN.match(route.pattern):
+        obj = _admin_object(world, f"{match['app']}_{match['model']}")
+        return f"/admin/{match['app']}/{match['model']}/{obj.pk}/"
+    raise KeyError(f"no way to fill the URL of {route.key!r}: add it to tests/security/world.py")

@@ -199,7 +199,6 @@ def test_each_change_call_here_works(world: World, service: str) -> None:
     assert user.pk is not None and esc.version > 1
 
 
-
 def test_raising_writes_escalation_raised(world: World) -> None:
     esc = raise_one(world)
     (entry,) = entries_for(esc, AuditAction.ESCALATION_RAISED)
@@ -207,7 +206,6 @@ def test_raising_writes_escalation_raised(world: World) -> None:
     assert entry.partnership_id == world.partnership.pk
     assert entry.object_type == "escalation"
     assert entry.detail["service"] == "escalation_raise"
-
 
 
 @pytest.mark.parametrize("service", list(CHANGES))
@@ -221,7 +219,6 @@ def test_each_change_writes_escalation_changed_naming_its_service(
     assert entry.partnership_id == esc.partnership_id
 
 
-
 def test_a_refused_change_is_recorded_as_refused(world: World) -> None:
     esc = raise_one(world)
     outsider = world.user("c", Level.BOARD_REPRESENTATIVE)
@@ -230,7 +227,6 @@ def test_a_refused_change_is_recorded_as_refused(world: World) -> None:
     entry = entries_for(esc, AuditAction.ESCALATION_CHANGED)[-1]
     assert (entry.actor_id, entry.result) == (outsider.pk, AuditResult.REFUSED)
     assert entry.detail["service"] == "escalation_record_contact"
-
 
 
 def test_a_concurrent_change_is_recorded_as_failed(world: World) -> None:
@@ -246,7 +242,6 @@ def test_a_concurrent_change_is_recorded_as_failed(world: World) -> None:
     assert (entry.actor_id, entry.result) == (highest(world, "b").pk, AuditResult.FAILED)
 
 
-
 def test_opening_an_escalation_writes_escalation_viewed(world: World) -> None:
     esc = raise_one(world)
     user = world.user("b", PLAIN)
@@ -256,14 +251,12 @@ def test_opening_an_escalation_writes_escalation_viewed(world: World) -> None:
     assert (entry.actor_id, entry.ip) == (user.pk, "192.0.2.44")
 
 
-
 def test_a_refused_escalation_page_writes_access_denied(world: World) -> None:
     esc = raise_one(world)
     outsider = make_world("north-east-lincolnshire", slug="outside").user("a", PLAIN)
     assert signed_in(outsider).get(f"/escalations/{esc.reference}/").status_code == 404
     (entry,) = entries_for(esc, AuditAction.ACCESS_DENIED)
     assert (entry.actor_id, entry.result) == (outsider.pk, AuditResult.REFUSED)
-
 
 
 def test_listing_writes_list_searched_without_the_typed_text(world: World) -> None:
@@ -275,7 +268,6 @@ def test_listing_writes_list_searched_without_the_typed_text(world: World) -> No
     assert "Jane" not in canonical_json(entry.hash_payload()).decode()
 
 
-
 def test_sign_in_signals_are_connected(world: World) -> None:
     user = world.user("a", PLAIN)
     request = RequestFactory().post("/account/sign-in/", REMOTE_ADDR="192.0.2.8")
@@ -283,7 +275,6 @@ def test_sign_in_signals_are_connected(world: World) -> None:
     user_login_failed.send(sender=__name__, credentials={"username": user.username})
     actions = list(AuditEntry.objects.values_list("action", flat=True))
     assert actions[-2:] == [AuditAction.SIGN_IN, AuditAction.SIGN_IN_FAILED]
-
 
 
 def test_no_entry_carries_case_content(world: World) -> None:

@@ -59,7 +59,7 @@ unit-postgres: setup frontend
 	    tests/cases tests/directory tests/accounts tests/audit tests/sso tests/security
 
 # Production settings pass Django's deployment checks with no warning at all.
-check-deploy: setup
+check-deploy: setup frontend
 	DJANGO_SETTINGS_MODULE=escalate.config.settings.production \
 	DJANGO_SECRET_KEY="$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(45))')" \
 	DJANGO_ALLOWED_HOSTS=escalate.example.org DATABASE_URL=$(POSTGRES_URL) \

@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from escalate.accounts.models import User
+from escalate.audit.admin_mixin import AuditedAdminMixin
 
 if TYPE_CHECKING:
     _UserAdmin = DjangoUserAdmin[User]
@@ -29,7 +30,7 @@ else:
 
 
 @admin.register(User)
-class UserAdmin(_UserAdmin):
+class UserAdmin(AuditedAdminMixin, _UserAdmin):
     readonly_fields = ("session_epoch", "last_login", "date_joined")
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
@@ -37,7 +38,7 @@ class UserAdmin(_UserAdmin):
     )
 
 
-class SecretFreeTOTPDeviceAdmin(TOTPDeviceAdmin):  # type: ignore[misc, unused-ignore]
+class SecretFreeTOTPDeviceAdmin(AuditedAdminMixin, TOTPDeviceAdmin):  # type: ignore[misc, unused-ignore]
     """TOTP devices: who has one and when it was used; no key, no QR code."""
 
     list_display = ["user", "name", "created_at", "last_used_at", "confirmed"]
@@ -65,7 +66,7 @@ class SecretFreeTOTPDeviceAdmin(TOTPDeviceAdmin):  # type: ignore[misc, unused-i
         raise PermissionDenied
 
 
-class SecretFreeStaticDeviceAdmin(StaticDeviceAdmin):  # type: ignore[misc, unused-ignore]
+class SecretFreeStaticDeviceAdmin(AuditedAdminMixin, StaticDeviceAdmin):  # type: ignore[misc, unused-ignore]
     """Recovery codes: how many a user has, never the codes."""
 
     def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:

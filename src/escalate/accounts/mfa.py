@@ -214,6 +214,7 @@ def complete_sign_in(request: HttpRequest, device: Device) -> None:
     request.session.cycle_key()
     django_otp.login(request, device)
     request.session.pop(FAILURES_KEY, None)
+    _audit(request, "mfa-verified", "success")
     TOTPDevice.objects.filter(user=request.user).update(
         throttling_failure_count=0, throttling_failure_timestamp=None
     )
@@ -227,6 +228,7 @@ def record_failure(request: HttpRequest) -> bool:
     username = request.user.get_username()
     failures = int(request.session.get(FAILURES_KEY, 0)) + 1
     request.session[FAILURES_KEY] = failures
+    _audit(request, "mfa-failed", "failed")
     user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
     return failures >= MAX_CODE_ATTEMPTS or bool(getattr(request, "axes_locked_out", False))
 
@@ -248,3 +250,17 @@ def is_locked_out(request: HttpRequest) -> bool:
         return False
     credentials = {"username": request.user.get_username()}
     return not AxesProxyHandler.is_allowed(request, credentials)
+
+
+def _audit(request: HttpRequest, action: str, result: str) -> None:
+    """Second-factor outcomes go into the audit trail (the user's id, never the code)."""
+    from escalate.audit.services import audit_record, client_ip
+
+    audit_record(
+        actor=request.user,
+        action=action,
+        object_type="user",
+        object_ref=str(request.user.pk),
+        ip=client_ip(request),
+        result=result,
+    )

@@ -45,6 +45,8 @@ from escalate.accounts.forms import (
 )
 from escalate.accounts.middleware import idle_timeout_seconds, seconds_left, touch
 from escalate.accounts.models import User
+from escalate.audit.models import AuditAction, ObjectType
+from escalate.audit.services import audit_record, client_ip
 
 #: Session key: recovery codes waiting to be shown once, straight after they are made.
 NEW_RECOVERY_CODES_KEY = "accounts_new_recovery_codes"
@@ -371,6 +373,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        audit_record(
+            actor=self.request.user,
+            action=AuditAction.PASSWORD_CHANGED,
+            object_type=ObjectType.USER,
+            object_ref=str(self.request.user.pk),
+            ip=client_ip(self.request),
+        )
         messages.success(self.request, PASSWORD_CHANGED)
         return response
 
@@ -384,6 +393,15 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "accounts/email/password_reset_subject.txt"
     email_template_name = "accounts/email/password_reset.txt"
     success_url = reverse_lazy("accounts:password-reset-done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # Recorded the same whether or not the address has an account; the address is not kept.
+        audit_record(
+            actor=None,
+            action=AuditAction.PASSWORD_RESET_REQUESTED,
+            ip=client_ip(self.request),
+        )
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from escalate.audit.admin_mixin import AuditedAdminMixin
 from escalate.directory.models import Agency, ClosureDay, Partnership, Person, StageContact
 
 # django-stubs makes the admin classes generic; at run time they are not subscriptable.
@@ -34,7 +35,7 @@ class ClosureDayInline(_ClosureDayInline):
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(_PartnershipAdmin):
+class PartnershipAdmin(AuditedAdminMixin, _PartnershipAdmin):
     list_display = (
         "name",
         "short_name",
@@ -65,7 +66,7 @@ class StageContactInline(_StageContactInline):
 
 
 @admin.register(Agency)
-class AgencyAdmin(_AgencyAdmin):
+class AgencyAdmin(AuditedAdminMixin, _AgencyAdmin):
     list_display = ("name", "agency_type", "partnership", "is_active", "people_count")
     list_filter = ("partnership", "agency_type", "is_active")
     search_fields = ("name",)
@@ -82,7 +83,7 @@ class AgencyAdmin(_AgencyAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(_PersonAdmin):
+class PersonAdmin(AuditedAdminMixin, _PersonAdmin):
     list_display = (
         "name",
         "job_title",
@@ -107,7 +108,7 @@ class PersonAdmin(_PersonAdmin):
 
 
 @admin.register(StageContact)
-class StageContactAdmin(_StageContactAdmin):
+class StageContactAdmin(AuditedAdminMixin, _StageContactAdmin):
     list_display = ("agency", "stage", "role", "person", "partnership")
     list_filter = ("agency__partnership", "stage", "agency__agency_type")
     search_fields = ("role", "agency__name", "person__name")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from escalate.audit.admin_mixin import AuditedAdminMixin
 from escalate.sso.models import OidcIdentity
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ else:
 
 
 @admin.register(OidcIdentity)
-class OidcIdentityAdmin(_OidcIdentityAdmin):
+class OidcIdentityAdmin(AuditedAdminMixin, _OidcIdentityAdmin):
     list_display = ["user", "issuer", "created_at", "last_used_at"]
     list_filter = ["issuer"]
     search_fields = ["user__username"]

@@ -2,6 +2,9 @@
 
 - A person sees the escalations their agency is party to, in their own partnership.
 - The partnership's business unit sees every escalation of its partnership, and no other's.
+- A panel or committee member also sees the escalations at a stage where the procedure
+  convenes their panel, except (where the procedure excludes anyone involved, as Sunderland's
+  does) those they raised, received or wrote in. They read; they do not act.
 - Anyone else (including an administrator with no directory person) sees none.
 - Acting at a stage needs a level that holds that stage (a manager holds the stages of the
   levels below theirs); stages held only by the board's chair or a panel are recorded by the
@@ -14,7 +17,7 @@ from enum import StrEnum
 
 from django.db.models import Exists, OuterRef, Q
 
-from escalate.cases.models import Escalation, Party, PartyRole
+from escalate.cases.models import Entry, Escalation, Party, PartyRole
 from escalate.directory.models import LEVEL_RANK, Person
 from escalate.procedures.schema import Level, Procedure
 
@@ -47,7 +50,30 @@ def visible_q(person: Person | None) -> Q:
     if person.is_business_unit:
         return partnership
     party = Party.objects.filter(escalation=OuterRef("pk"), agency_id=person.agency_id)
-    return partnership & Q(Exists(party))
+    seen = Q(Exists(party))
+    if person.is_panel_member:
+        seen |= _referred_to_panel_q(person)
+    return partnership & seen
+
+
+def _referred_to_panel_q(person: Person) -> Q:
+    """Escalations at a stage where the partnership's procedure convenes a panel or committee;
+    where the procedure excludes anyone involved, not those the person took part in."""
+    from escalate.cases.rules import registry
+
+    p = person.agency.partnership
+    procedure = registry().get(p.procedure_id, p.procedure_version)
+    q = Q(pk__in=[])
+    for stage in procedure.stages:
+        if stage.panel is None:
+            continue
+        at_stage = Q(current_stage=stage.number)
+        if stage.panel.exclude_involved:
+            involved = Entry.objects.filter(escalation=OuterRef("pk"), author_id=person.user_id)
+            at_stage &= ~Q(raising_person=person) & ~Q(receiving_person=person)
+            at_stage &= ~Q(Exists(involved))
+        q |= at_stage
+    return q
 
 
 def is_party(person: Person, escalation: Escalation, parties: list[Party]) -> PartyRole | None:

@@ -110,6 +110,11 @@ class Person(models.Model):
     is_business_unit = models.BooleanField(
         default=False, help_text="Member of the partnership's business unit: sees every escalation."
     )
+    is_panel_member = models.BooleanField(
+        default=False,
+        help_text="Sits on the partnership's panel or committee: sees escalations referred to it "
+        "(not those they are involved in, where the procedure says so).",
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,

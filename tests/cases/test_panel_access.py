@@ -1,0 +1,98 @@
+"""Panel and committee members see what is referred to their panel, not what they were in."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from escalate.accounts.models import User
+from escalate.cases import selectors, services
+from escalate.cases.models import Escalation
+from escalate.directory.models import Person
+from escalate.procedures.schema import Level
+from tests.cases.conftest import World, highest, make_world, raise_one
+from tests.support import signed_in
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+
+
+def _to_stage(world: World, esc: Escalation, stage: int) -> Escalation:
+    day = esc.outset_on
+    while esc.current_stage < stage:
+        day += dt.timedelta(days=1)
+        esc = services.escalation_escalate(
+            user=highest(world), escalation=esc, version=esc.version, on=day, reason="No"
+        )
+    return esc
+
+
+def _panel_member(world: World, key: str, level: Level) -> User:
+    person: Person = world.people[(key, level)]
+    person.is_panel_member = True
+    person.save()
+    assert person.user is not None
+    return person.user
+
+
+def test_sunderland_committee_sees_referred_escalations_but_not_its_own_cases() -> None:
+    world = make_world("sunderland-sab")
+    member = _panel_member(world, "c", Level.SENIOR_MANAGER)
+    involved = _panel_member(world, "c", Level.ASSISTANT_DIRECTOR)
+    at_three = _to_stage(world, raise_one(world), 3)
+    at_four = _to_stage(world, raise_one(world), 4)
+    # the involved member wrote in this one before it reached the committee
+    touched = raise_one(world)
+    at_four_touched = _to_stage(world, touched, 4)
+    from escalate.cases.models import Entry, EntryKind
+
+    Entry.objects.create(
+        escalation=at_four_touched,
+        sequence=99,
+        kind=EntryKind.CONTACT,
+        stage=1,
+        occurred_on=D(2026, 3, 2),
+        author=involved,
+        author_name="x",
+        author_agency="y",
+    )
+    seen = set(selectors.escalation_visible_to(member).values_list("reference", flat=True))
+    assert seen == {at_four.reference, at_four_touched.reference}
+    assert at_three.reference not in seen
+    seen_by_involved = set(
+        selectors.escalation_visible_to(involved).values_list("reference", flat=True)
+    )
+    assert seen_by_involved == {at_four.reference}
+    page = signed_in(involved).get(f"/escalations/{at_four_touched.reference}/")
+    assert page.status_code == 404
+
+
+def test_panel_member_reads_but_does_not_act() -> None:
+    world = make_world("north-somerset-sab")
+    member = _panel_member(world, "c", Level.SENIOR_MANAGER)
+    esc = _to_stage(world, raise_one(world), 5)
+    client = signed_in(member)
+    assert client.get(f"/escalations/{esc.reference}/").status_code == 200
+    assert client.get(f"/escalations/{esc.reference}/decide/").status_code == 404
+    with pytest.raises(services.ActionError):
+        services.escalation_record_contact(
+            user=member,
+            escalation=esc,
+            version=esc.version,
+            occurred_on=D(2026, 3, 9),
+            method="meeting",
+            contact_by="x",
+            contact_with="y",
+            summary="s",
+            agreed="a",
+            decision_makers="",
+        )
+
+
+def test_panel_members_of_another_partnership_see_nothing() -> None:
+    world = make_world("sunderland-sab")
+    esc = _to_stage(world, raise_one(world), 4)
+    other = make_world("sunderland-sab", slug="elsewhere")
+    member = _panel_member(other, "c", Level.SENIOR_MANAGER)
+    assert not selectors.escalation_visible_to(member).filter(pk=esc.pk).exists()

@@ -18,6 +18,7 @@ from enum import StrEnum
 from django.db.models import Exists, OuterRef, Q
 
 from escalate.cases.models import Entry, Escalation, Party, PartyRole
+from escalate.cases.rules import partnership_procedure
 from escalate.directory.models import LEVEL_RANK, Person
 from escalate.procedures.schema import Level, Procedure
 
@@ -59,10 +60,7 @@ def visible_q(person: Person | None) -> Q:
 def _referred_to_panel_q(person: Person) -> Q:
     """Escalations at a stage where the partnership's procedure convenes a panel or committee;
     where the procedure excludes anyone involved, not those the person took part in."""
-    from escalate.cases.rules import registry
-
-    p = person.agency.partnership
-    procedure = registry().get(p.procedure_id, p.procedure_version)
+    procedure = partnership_procedure(person.agency.partnership)
     q = Q(pk__in=[])
     for stage in procedure.stages:
         if stage.panel is None:
@@ -88,6 +86,11 @@ def holds_stage(person: Person, procedure: Procedure, stage: int) -> bool:
     if not ranks:
         return person.is_business_unit  # chair or panel: the business unit records it
     return LEVEL_RANK[Level(person.level)] >= min(ranks)
+
+
+def stages_held(person: Person, procedure: Procedure) -> list[int]:
+    """The stages of a procedure at which this person's level acts."""
+    return [s.number for s in procedure.stages if holds_stage(person, procedure, s.number)]
 
 
 def allowed_actions(

@@ -41,7 +41,7 @@ def _procedure(request: HttpRequest) -> tuple[Procedure, Any]:
     if person is None:
         raise Http404
     p = person.agency.partnership
-    return rules.registry().get(p.procedure_id, p.procedure_version), person
+    return rules.partnership_procedure(p), person
 
 
 def _agencies(person: Any) -> list[tuple[int, str]]:

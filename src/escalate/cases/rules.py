@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from escalate.cases.models import Entry, EntryKind, Escalation, Stage
+from escalate.directory.models import Partnership
 from escalate.procedures import clock
 from escalate.procedures import lifecycle as lc
 from escalate.procedures.calendar import WorkingCalendar
@@ -24,6 +25,11 @@ def registry() -> Registry:
     """Every procedure definition, loaded and validated once per process."""
     dirs = [Path(d) for d in os.environ.get(PROCEDURE_DIRS_ENV, "").split(os.pathsep) if d]
     return load_registry(dirs)
+
+
+def partnership_procedure(partnership: Partnership) -> Procedure:
+    """The procedure version a partnership runs (for new escalations and its pages)."""
+    return registry().get(partnership.procedure_id, partnership.procedure_version)
 
 
 def procedure_of(escalation: Escalation) -> Procedure:

@@ -9,8 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from escalate.cases import access, rules
 from escalate.cases.models import Entry, Escalation, Party, Status
-from escalate.directory.models import LEVEL_RANK, Person, StageContact
-from escalate.procedures.schema import Level
+from escalate.directory.models import Person, StageContact
 
 
 class EscalationNotFound(LookupError):
@@ -56,18 +55,9 @@ def escalation_list_for(user: object, filters: ListFilters, today: dt.date) -> Q
 
 
 def awaiting_q(person: Person) -> Q:
-    """Open escalations whose current stage the person's level holds (for any procedure,
-    by the stage levels of each partnership procedure; computed per stage number)."""
-    procedure = rules.registry().get(
-        person.agency.partnership.procedure_id, person.agency.partnership.procedure_version
-    )
-    rank = LEVEL_RANK[Level(person.level)]
-    stages: list[int] = []
-    for stage in procedure.stages:
-        ranks = [LEVEL_RANK[lv] for lv in stage.levels if lv in LEVEL_RANK]
-        if (ranks and rank >= min(ranks)) or (not ranks and person.is_business_unit):
-            stages.append(stage.number)
-    return Q(status=Status.OPEN, current_stage__in=stages)
+    """Open escalations at a stage the person's level holds (the rule is access.holds_stage)."""
+    procedure = rules.partnership_procedure(person.agency.partnership)
+    return Q(status=Status.OPEN, current_stage__in=access.stages_held(person, procedure))
 
 
 def escalation_get_for(user: object, reference: str) -> Escalation:

@@ -122,7 +122,7 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
     person = _person(user)
     now = on or today()
     partnership: Partnership = person.agency.partnership
-    procedure = rules.registry().get(partnership.procedure_id, partnership.procedure_version)
+    procedure = rules.partnership_procedure(partnership)
     if data.category not in {c.id for c in procedure.categories}:
         raise ActionError(UNKNOWN_CATEGORY, "category")
     receiving = Agency.objects.filter(

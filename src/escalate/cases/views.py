@@ -31,7 +31,7 @@ def _procedure_for_viewer(request: HttpRequest) -> Procedure:
     if person is None:
         raise Http404
     p = person.agency.partnership
-    return rules.registry().get(p.procedure_id, p.procedure_version)
+    return rules.partnership_procedure(p)
 
 
 def _get(request: HttpRequest, reference: str) -> Escalation:
@@ -250,11 +250,11 @@ def _action_view(
     action: Action,
     form_class: type[forms.VersionedForm],
     service: ActionService,
-    template: str,
     title: str,
     done: str,
     form_kwargs: Callable[[Escalation, Procedure], dict[str, Any]] | None = None,
     service_kwargs: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    template: str = "cases/action.html",
 ) -> Callable[[HttpRequest, str], HttpResponse]:
     """One GET/POST view per action: show the form, call the one service, redirect."""
 
@@ -305,7 +305,6 @@ record_contact = _action_view(
     action=Action.RECORD,
     form_class=forms.ContactForm,
     service=services.escalation_record_contact,
-    template="cases/action.html",
     title="Record a contact or meeting",
     done="The contact has been added to the record.",
 )
@@ -313,7 +312,6 @@ escalate = _action_view(
     action=Action.ESCALATE,
     form_class=forms.EscalateForm,
     service=services.escalation_escalate,
-    template="cases/action.html",
     title="Escalate to the next stage",
     done="Escalated to the next stage.",
 )
@@ -321,7 +319,6 @@ resolve = _action_view(
     action=Action.RESOLVE,
     form_class=forms.ResolveForm,
     service=services.escalation_resolve,
-    template="cases/action.html",
     title="Record the agreed outcome",
     done="The escalation is resolved. Now confirm the outcome in writing to the raiser.",
 )
@@ -329,7 +326,6 @@ confirm = _action_view(
     action=Action.CONFIRM,
     form_class=forms.ConfirmForm,
     service=services.escalation_confirm,
-    template="cases/action.html",
     title="Confirm the outcome in writing",
     done="The written confirmation has been recorded.",
 )
@@ -337,7 +333,6 @@ bring_forward = _action_view(
     action=Action.BRING_FORWARD,
     form_class=forms.BringForwardForm,
     service=services.escalation_bring_forward,
-    template="cases/action.html",
     title="Bring the due date forward",
     done="The due date has been brought forward.",
 )
@@ -345,7 +340,6 @@ withdraw = _action_view(
     action=Action.WITHDRAW,
     form_class=forms.WithdrawForm,
     service=services.escalation_withdraw,
-    template="cases/action.html",
     title="Withdraw the escalation",
     done="The escalation has been withdrawn.",
 )
@@ -353,7 +347,6 @@ decide = _action_view(
     action=Action.DECIDE,
     form_class=forms.DecideForm,
     service=services.escalation_decide,
-    template="cases/action.html",
     title="Record the top stage's decision",
     done="The decision has been recorded.",
 )
@@ -361,7 +354,6 @@ record_event = _action_view(
     action=Action.RECORD,
     form_class=forms.EventForm,
     service=services.escalation_record_event,
-    template="cases/action.html",
     title="Record what happened",
     done="Added to the record.",
     form_kwargs=lambda e, p: {"procedure": p},
@@ -370,7 +362,6 @@ record_view = _action_view(
     action=Action.RECORD,
     form_class=forms.ViewForm,
     service=services.escalation_record_view,
-    template="cases/action.html",
     title="Give your agency's view",
     done="Your agency's view has been added to the record.",
 )
@@ -378,7 +369,6 @@ record_duty = _action_view(
     action=Action.RECORD,
     form_class=forms.DutyForm,
     service=services.escalation_meet_obligation,
-    template="cases/action.html",
     title="Record a duty done",
     done="Added to the record.",
     form_kwargs=lambda e, p: {
@@ -394,8 +384,7 @@ def correct_entry(request: HttpRequest, reference: str, sequence: int) -> HttpRe
         action=Action.RECORD,
         form_class=forms.CorrectionForm,
         service=services.entry_correct,
-        template="cases/action.html",
-        title=f"Correct entry {sequence}",
+            title=f"Correct entry {sequence}",
         done="The correction has been added beside the original entry.",
         service_kwargs=lambda data: {**data, "sequence": sequence},
     )

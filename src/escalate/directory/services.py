@@ -509,7 +509,7 @@ def directory_import_csv(
     """
     report = ImportReport(dry_run=dry_run)
     try:
-        procedure = rules.registry().get(partnership.procedure_id, partnership.procedure_version)
+        procedure = rules.partnership_procedure(partnership)
     except UnknownProcedureError as exc:
         report.error = UNKNOWN_PROCEDURE.format(key=partnership.procedure_key, detail=exc)
         return report

@@ -384,7 +384,7 @@ def correct_entry(request: HttpRequest, reference: str, sequence: int) -> HttpRe
         action=Action.RECORD,
         form_class=forms.CorrectionForm,
         service=services.entry_correct,
-            title=f"Correct entry {sequence}",
+        title=f"Correct entry {sequence}",
         done="The correction has been added beside the original entry.",
         service_kwargs=lambda data: {**data, "sequence": sequence},
     )

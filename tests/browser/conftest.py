@@ -55,12 +55,6 @@ def problems(page: Page) -> list[str]:
     return list(_PROBLEMS.get(page, []))
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "browser: drives a real browser (Chromium via Playwright) against live_server"
-    )
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if THIS_DIR in Path(str(item.path)).resolve().parents:

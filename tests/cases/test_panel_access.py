@@ -96,3 +96,34 @@ def test_panel_members_of_another_partnership_see_nothing() -> None:
     other = make_world("sunderland-sab", slug="elsewhere")
     member = _panel_member(other, "c", Level.SENIOR_MANAGER)
     assert not selectors.escalation_visible_to(member).filter(pk=esc.pk).exists()
+
+
+def test_excluded_member_reaches_no_page_of_the_case_they_were_in() -> None:
+    """Sunderland: nobody involved in the case may sit on it. Every page that takes an
+    escalation's reference answers 404 to the involved member, as if the case did not exist,
+    while the uninvolved member reads it."""
+    from django.urls import reverse
+
+    from escalate.web.routes import ROUTES, iter_routes
+
+    world = make_world("sunderland-sab")
+    member = _panel_member(world, "c", Level.SENIOR_MANAGER)
+    esc = raise_one(world)
+    # the member received the case's contact at stage 1: involved
+    esc.receiving_person = world.people[("c", Level.SENIOR_MANAGER)]
+    esc.save(update_fields=["receiving_person"])
+    esc = _to_stage(world, esc, 4)
+    other = _panel_member(world, "c", Level.ASSISTANT_DIRECTOR)
+    routes = [
+        r for r in iter_routes() if r.key in ROUTES and "<str:reference>" in r.pattern and r.name
+    ]
+    assert len(routes) >= 10
+    involved, uninvolved = signed_in(member), signed_in(other)
+    for route in routes:
+        kwargs: dict[str, object] = {"reference": esc.reference}
+        if "<int:sequence>" in route.pattern:
+            kwargs["sequence"] = 1
+        url = reverse(route.name or "", kwargs=kwargs)
+        assert involved.get(url).status_code == 404, url
+        assert involved.post(url, {}).status_code in (404, 405), url
+    assert uninvolved.get(f"/escalations/{esc.reference}/").status_code == 200

@@ -83,7 +83,7 @@ def get_post(get: int | Expect, post: int | Expect) -> dict[str, Expect]:
 
 # -- who is who -------------------------------------------------------------------------------
 
-PERSONS = {*LEVEL_ROLES, "business-unit"}
+PERSONS = {*LEVEL_ROLES, "business-unit", "panel-member"}
 SIGNED = {*PERSONS, "system-admin"}  # past the second factor
 
 #: The "own" escalation is at stage 3 of North East Lincolnshire, held by a senior manager; a
@@ -107,9 +107,12 @@ SIGN_IN_PAGES = {
 
 
 def sees(role: str, scenario: str) -> bool:
-    """A party's people see their escalations; the business unit sees its partnership's."""
+    """A party's people see their escalations; the business unit sees its partnership's; a
+    panel member sees what is referred to its own partnership's panel."""
     if role == "business-unit":
-        return scenario in ("own", "same")
+        return scenario in ("own", "same", "panel")
+    if role == "panel-member":
+        return scenario == "panel"
     return role in LEVEL_ROLES and scenario == "own"
 
 
@@ -127,7 +130,11 @@ def may(role: str, scenario: str) -> set[str]:
     if role == "business-unit" and scenario == "same":
         # Not a party; the business unit records, and acts only at the top stage.
         return {"record"}
-    return set()
+    if role == "business-unit" and scenario == "panel":
+        # The receiving agency at the top stage (the chair's, with a protective timescale): the
+        # business unit records the chair's work and decision; only the raiser withdraws.
+        return {"record", "resolve", "decide", "bring-forward"}
+    return set()  # a panel member reads and never acts
 
 
 # The escalation pages and what each action needs.
@@ -207,7 +214,7 @@ def _audit(key: str, access: Access, role: str, variant: str) -> dict[str, Expec
         return both(302, SIGN_IN)
     if key == "audit:escalation-trail":
         # Only the business unit of the escalation's own partnership reads its trail.
-        bu_own_partnership = role == "business-unit" and variant in ("own", "same")
+        bu_own_partnership = role == "business-unit" and variant != "other"
         return get_post(200 if bu_own_partnership else 404, 405)
     if key == "audit:views-of-our-cases":
         return get_post(200 if role in PERSONS else 404, 405)

@@ -6,7 +6,15 @@ Two partnerships running the North East Lincolnshire procedure (``tests.cases.co
   stage 3 with immediate risk, so the levels differ in what they may do;
 - ``same``: raised by ``b`` against ``c`` in the same partnership (``a`` is not a party; the
   business unit's person works for ``c``, so for the business unit the two swap over);
-- ``other``: raised in the second partnership.
+- ``other``: raised in the second partnership;
+- ``panel``: raised by ``b`` against ``c`` straight at stage 5, the stage where the procedure
+  convenes its resolution panel (``a`` is not a party; for the business unit it is a case its
+  own agency receives).
+
+The ``panel-member`` role sits on the partnership's panels and works for a fourth agency, ``d``,
+party to nothing: it reads what is referred to the panel and nothing else. For it, ``other`` is
+the second partnership's escalation at the panel stage, so the partnership boundary is what
+stops it.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from escalate.accounts.models import User
 from escalate.cases import services
 from escalate.cases.models import Escalation
 from escalate.cases.raising import RAISE_STEPS
-from escalate.directory.models import Person, StageContact
+from escalate.directory.models import Agency, Person, StageContact
 from escalate.procedures.schema import Level
 from escalate.sso.models import OidcIdentity
 from escalate.web.routes import Route
@@ -45,15 +53,25 @@ LEVEL_ROLES = {
 }
 #: "password-only" has given a password but not the second factor (a board representative of
 #: agency a, the most senior level): the sign-in steps are all they may reach.
-ROLES = ["anonymous", "password-only", *LEVEL_ROLES, "business-unit", "system-admin"]
-SCENARIOS = ["own", "same", "other"]  # own agency's, another agency's, another partnership's
+ROLES = [
+    "anonymous",
+    "password-only",
+    *LEVEL_ROLES,
+    "business-unit",
+    "panel-member",
+    "system-admin",
+]
+#: own agency's, another agency's, another partnership's, and one referred to the panel
+SCENARIOS = ["own", "same", "other", "panel"]
 SCENARIO_WORDS = {
     "own": "own agency's escalation",
     "same": "another agency's escalation in the same partnership",
     "other": "another partnership's escalation",
+    "panel": "an escalation referred to the partnership's panel",
 }
 RAISE_VALUES = [*RAISE_STEPS, "check", "no-such-step"]
 OWN_STAGE = 3  # the stage the "own" escalation starts at
+PANEL_STAGE = 5  # North East Lincolnshire's chair's stage, which may convene a panel
 RAISED_ON = dt.date(2026, 3, 2)
 
 
@@ -64,6 +82,9 @@ class SecurityWorld:
     own: Escalation  # a -> b in partnership one, at stage 3
     same: Escalation  # b -> c in partnership one, at stage 1
     other: Escalation  # a -> b in partnership two, at stage 1
+    panel: Escalation  # b -> c in partnership one, at stage 5 (the panel's)
+    other_panel: Escalation  # a -> b in partnership two, at stage 5
+    panel_member: User  # agency d of partnership one, on its panels
     admin: User
     group: Group
     identity: OidcIdentity  # someone else's linked organisation account
@@ -80,6 +101,8 @@ class SecurityWorld:
             return self.admin
         if role == "business-unit":
             return self.one.bu_user
+        if role == "panel-member":
+            return self.panel_member
         return self.one.user("a", LEVEL_ROLES[role])
 
     def client(self, role: str, **kwargs: Any) -> Client:
@@ -97,8 +120,10 @@ class SecurityWorld:
 
     def escalation(self, role: str, scenario: str) -> Escalation:
         """The escalation a scenario means for a role (the business unit works for ``c``)."""
+        if scenario == "panel":
+            return self.panel
         if scenario == "other":
-            return self.other
+            return self.other_panel if role == "panel-member" else self.other
         if role == "business-unit":
             return self.same if scenario == "own" else self.own
         return self.own if scenario == "own" else self.same
@@ -126,6 +151,22 @@ def build_world() -> SecurityWorld:
     other = services.escalation_raise(
         user=two.user("a", Level.PRACTITIONER), data=new_escalation(two), on=RAISED_ON
     )
+    panel = _at_panel_stage(one, raising="b", receiving=one.c)
+    other_panel = _at_panel_stage(two, raising="a", receiving=two.b)
+    d = Agency.objects.create(
+        partnership=one.partnership, name="sec-one school", agency_type="school-or-early-years"
+    )
+    panel_member = User.objects.create_user(
+        username="sec-one-panel", email="sec-one-panel@test.invalid", password="x"
+    )
+    Person.objects.create(
+        agency=d,
+        name="Panel member",
+        job_title="Head teacher",
+        level=Level.SENIOR_MANAGER.value,
+        is_panel_member=True,
+        user=panel_member,
+    )
     admin = User.objects.create_superuser(
         username="sec-sysadmin", email="sysadmin@test.invalid", password="x"
     )
@@ -146,7 +187,37 @@ def build_world() -> SecurityWorld:
         "accesslog": AccessLog.objects.create(**seen, **more),
         "accessfailurelog": AccessFailureLog.objects.create(**seen, **more),
     }
-    return SecurityWorld(one, two, own, same, other, admin, group, identity, totp, static, axes)
+    return SecurityWorld(
+        one,
+        two,
+        own,
+        same,
+        other,
+        panel,
+        other_panel,
+        panel_member,
+        admin,
+        group,
+        identity,
+        totp,
+        static,
+        axes,
+    )
+
+
+def _at_panel_stage(world: World, *, raising: str, receiving: Agency) -> Escalation:
+    return services.escalation_raise(
+        user=world.user(raising, Level.PRACTITIONER),
+        data=new_escalation(
+            world,
+            receiving_agency_id=receiving.pk,
+            immediate_risk=True,
+            start_stage=PANEL_STAGE,
+            immediate_risk_reason="Risk of harm tonight",
+            route_taken="Called the police",
+        ),
+        on=RAISED_ON,
+    )
 
 
 # -- URLs ------------------------------------------------------------------------------------

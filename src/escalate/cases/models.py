@@ -8,6 +8,7 @@ entries that lists and pages read, kept in step by the services in one transacti
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.conf import settings
@@ -18,6 +19,10 @@ from escalate.directory.models import Agency, Partnership, Person
 
 # Crockford's base32 without I, L, O, U: easy to read aloud, no look-alikes.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+#: What every reference looks like (``new_reference``). Anything else names no escalation.
+REFERENCE_RE = re.compile(r"^ESC-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 
 
 def new_reference() -> str:

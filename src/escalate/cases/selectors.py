@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 
 from escalate.cases import access, rules
-from escalate.cases.models import Entry, Escalation, Party, Status
+from escalate.cases.models import REFERENCE_RE, Entry, Escalation, Party, Status
 from escalate.directory.models import Person, StageContact
 
 
@@ -79,7 +79,12 @@ def escalation_get_for(user: object, reference: str) -> Escalation:
             ),
         )
     )
-    found = qs.filter(reference=reference.upper()).first()
+    wanted = reference.upper()
+    if not REFERENCE_RE.match(wanted):
+        # Not shaped like a reference: nothing to look up (and nothing a database may choke
+        # on, such as a NUL byte, which PostgreSQL refuses in a text comparison).
+        raise EscalationNotFound(reference)
+    found = qs.filter(reference=wanted).first()
     if found is None:
         raise EscalationNotFound(reference)
     return found

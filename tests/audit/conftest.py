@@ -28,13 +28,6 @@ def erase_trail_after(transactional_db: None) -> Iterator[None]:
     erase_trail()
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # The same marker tests/browser registers, for when tests/audit runs on its own.
-    config.addinivalue_line(
-        "markers", "browser: drives a real browser (Chromium via Playwright) against live_server"
-    )
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run this directory's browser tests before tests/browser opens its session-long browser
     (two Playwright sync browsers cannot be open at once in one thread)."""

@@ -49,3 +49,42 @@ def test_a_person_is_scoped_through_their_agency(world: World) -> None:
     entry = AuditEntry.objects.get(action=AuditAction.ADMIN_CHANGE)
     assert (entry.object_type, entry.partnership_id) == ("directory.person", world.partnership.pk)
     assert person.name not in str(entry.hash_payload())
+
+
+def test_every_admin_page_is_audited() -> None:
+    """Django's groups and django-axes' lockout records too, and any admin added later."""
+    from escalate.audit.admin_mixin import AuditedAdminMixin
+
+    registered = admin.site._registry
+    assert len(registered) >= 10
+    unaudited = [
+        m._meta.label for m, a in registered.items() if not isinstance(a, AuditedAdminMixin)
+    ]
+    assert unaudited == []
+    labels = {m._meta.label_lower for m in registered}
+    assert {"auth.group", "axes.accessattempt"} <= labels
+
+
+def test_unlocking_a_locked_out_username_is_recorded(world: World) -> None:
+    """Deleting an access attempt in the admin lifts a lockout: an administrative action."""
+    from axes.models import AccessAttempt
+    from django.urls import reverse
+
+    from escalate.accounts.models import User
+    from escalate.audit.models import AuditEntry
+    from tests.support import signed_in
+
+    attempt = AccessAttempt.objects.create(
+        username="someone",
+        ip_address="192.0.2.1",
+        user_agent="test",
+        get_data="",
+        post_data="",
+        failures_since_start=5,
+    )
+    root = User.objects.create_superuser(username="root", email="root@x.invalid", password="x")
+    url = reverse("admin:axes_accessattempt_delete", args=[attempt.pk])
+    assert signed_in(root).post(url, {"post": "yes"}).status_code == 302
+    assert not AccessAttempt.objects.filter(pk=attempt.pk).exists()
+    [entry] = AuditEntry.objects.filter(action="admin-change", object_type="axes.accessattempt")
+    assert entry.detail == {"change": "deleted"} and entry.object_ref == str(attempt.pk)

@@ -1,9 +1,9 @@
 """Every action in the application produces its audit entry, and no entry carries case content.
 
-The tests marked ``PENDING`` wait for the cases services, views and sign-in to call
-``audit_record`` (the wiring is described in docs/adr/0002-audit-trail.md). They are strict
-xfails: the day the wiring lands they pass, pytest reports XPASS(strict) as a failure, and the
-mark must go.
+Every service that changes an escalation is walked (``CHANGES``, checked against the services
+module), and every kind of entry the trail declares (``AuditAction``) is produced once through
+the application as a person would (``PRODUCERS``, checked against the enum): a new action, or
+a new service, fails here until it is wired and listed.
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ from tests.cases.conftest import World, highest, make_world, raise_one
 from tests.support import signed_in
 
 pytestmark = pytest.mark.django_db
-PENDING = pytest.mark.xfail(
-    reason="waiting for the cases services/views and sign-in to call audit_record", strict=True
-)
 D = dt.date
 PLAIN = Level.PRACTITIONER
 
@@ -302,7 +299,7 @@ def test_no_entry_carries_case_content(world: World) -> None:
         assert secret not in text
 
 
-# -- already wired (escalate.cases.protection) -------------------------------------------
+# -- data protection ------------------------------------------------------------------------
 
 
 def test_retention_writes_retention_applied_and_keeps_the_trail(world: World) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from escalate.audit.models import AuditEntry
 from escalate.cases import services
 from escalate.directory.models import Agency, Person
 from escalate.procedures.schema import Level
@@ -53,6 +54,9 @@ def test_business_unit_imports_the_directory_and_sees_rejected_rows(world: World
     assert Agency.objects.filter(name="Riverside Housing").exists()
     assert Person.objects.filter(email="pat@example.invalid").exists()
     assert not Person.objects.filter(email="lee@example.invalid").exists()
+    [entry] = AuditEntry.objects.filter(action="directory-imported")
+    assert (entry.actor_id, entry.detail["via"]) == (world.bu_user.pk, "page")
+    assert entry.partnership_id == world.partnership.pk
 
 
 def test_import_page_refuses_bad_files_at_the_field(world: World) -> None:

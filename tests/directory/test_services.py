@@ -42,8 +42,10 @@ def partnership() -> Partnership:
     )
 
 
-def _import(partnership: Partnership, text: str | bytes, **kwargs: bool) -> ds.ImportReport:
-    return ds.directory_import_csv(partnership=partnership, text=text, **kwargs)
+def _import(
+    partnership: Partnership, text: str | bytes, *, dry_run: bool = False
+) -> ds.ImportReport:
+    return ds.directory_import_csv(partnership=partnership, text=text, dry_run=dry_run)
 
 
 def _reasons(report: ds.ImportReport, row: int) -> tuple[str, ...]:
@@ -419,3 +421,45 @@ def test_the_command_refuses_an_unknown_partnership_or_unreadable_file(
     bad.write_bytes(b"\xff\xfe\x00r\x00e")
     with pytest.raises(CommandError, match="Nothing was imported"):
         call_command("import_directory", "--partnership", "test-sab", str(bad))
+
+
+# ---------------------------------------------------------------------------------------
+# The audit trail
+
+
+def test_an_import_is_in_the_audit_trail_with_counts_and_ids_never_names(
+    partnership: Partnership,
+) -> None:
+    from escalate.audit.models import AuditEntry
+
+    ds.directory_import_csv(partnership=partnership, text=VALID, dry_run=True)
+    assert not AuditEntry.objects.filter(action="directory-imported").exists()  # a check
+
+    ds.directory_import_csv(partnership=partnership, text=VALID, actor=None, via="command")
+    [entry] = AuditEntry.objects.filter(action="directory-imported")
+    assert (entry.object_type, entry.object_ref) == ("partnership", str(partnership.pk))
+    assert entry.partnership_id == partnership.pk
+    people = sorted(Person.objects.values_list("pk", flat=True))
+    assert entry.detail == {
+        "via": "command",
+        "rows": 8,
+        "rejected": 0,
+        "agencies": {"created": 2, "updated": 0, "unchanged": 0},
+        "people": {"created": 3, "updated": 0, "unchanged": 0},
+        "stage_contacts": {"created": 3, "updated": 0, "unchanged": 0},
+        "people_changed": people,
+    }
+    for personal in ("Sam Example", "sam@police.example", "Northmoor", "0123 45678"):
+        assert personal not in str(entry.detail)
+
+    # Again, with one person made the business unit: that person's id is named.
+    again = VALID.replace(
+        "Practitioner,alex@housing.example,,,", "Practitioner,alex@housing.example,,yes,"
+    )
+    ds.directory_import_csv(partnership=partnership, text=again, actor=None, via="command")
+    latest = AuditEntry.objects.filter(action="directory-imported").order_by("-sequence").first()
+    assert latest is not None
+    alex = Person.objects.get(email="alex@housing.example")
+    assert alex.is_business_unit
+    assert latest.detail["people_changed"] == [alex.pk]
+    assert latest.detail["people"] == {"created": 0, "updated": 1, "unchanged": 2}

@@ -12,12 +12,23 @@ from django.db import IntegrityError, transaction
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from escalate.audit.models import AuditAction, AuditEntry
 from escalate.sso import services, views
 from escalate.sso.models import OidcIdentity
 from tests.sso.conftest import fully_signed_in, make_user, round_trip, session_user_id
 from tests.sso.provider import Issue, OpenIdProvider
 
 pytestmark = pytest.mark.django_db
+
+
+def audited(action: str) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(action=action).order_by("sequence"))
+
+
+def assert_no_subject_in_trail(*subjects: str) -> None:
+    for entry in AuditEntry.objects.all():
+        for subject in subjects:
+            assert subject not in str(entry.detail) and subject not in entry.object_ref
 
 
 def messages_on(response: Any) -> list[str]:
@@ -39,6 +50,11 @@ def test_linking_stores_the_issuer_and_subject_for_the_signed_in_user(sso: OpenI
     assert sso.issuer in page.content.decode()
     # Linking signs no one else in and leaves the user's own session as it was.
     assert session_user_id(client) == str(user.pk)
+    # The trail has the link: whose, which link, which provider; never the subject.
+    [entry] = audited(AuditAction.SSO_LINKED)
+    assert (entry.actor_id, entry.object_ref, entry.result) == (user.pk, str(user.pk), "success")
+    assert entry.detail == {"identity": identity.pk, "issuer": sso.issuer}
+    assert_no_subject_in_trail("alice-at-work")
 
 
 def test_the_link_request_lets_the_person_choose_their_account(sso: OpenIdProvider) -> None:
@@ -69,6 +85,10 @@ def test_an_account_linked_to_another_user_cannot_be_linked_again(sso: OpenIdPro
     page = client.get(reverse("sso:identities"))
     assert services.IDENTITY_LINKED_TO_ANOTHER_USER in messages_on(page)
     assert list(OidcIdentity.objects.values_list("user__username", flat=True)) == ["alice"]
+    [entry] = audited(AuditAction.SSO_LINKED)
+    assert entry.result == "refused"
+    assert entry.detail == {"issuer": sso.issuer, "reason": services.REASON_LINKED_TO_ANOTHER}
+    assert_no_subject_in_trail("shared-subject")
 
 
 def test_linking_the_same_account_twice_says_so(sso: OpenIdProvider) -> None:
@@ -81,6 +101,8 @@ def test_linking_the_same_account_twice_says_so(sso: OpenIdProvider) -> None:
 
     assert services.IDENTITY_ALREADY_LINKED in messages_on(client.get(reverse("sso:identities")))
     assert OidcIdentity.objects.count() == 1
+    results = [(e.result, e.detail.get("reason")) for e in audited(AuditAction.SSO_LINKED)]
+    assert results == [("success", None), ("refused", services.REASON_ALREADY_LINKED)]
 
 
 def test_the_database_refuses_one_account_for_two_users() -> None:
@@ -107,6 +129,9 @@ def test_a_tampered_token_links_nothing(sso: OpenIdProvider) -> None:
     assert response.status_code == 403
     assert views.LINK_NOT_CONFIRMED in response.content.decode()
     assert not OidcIdentity.objects.exists()
+    [entry] = audited(AuditAction.SSO_LINKED)
+    assert entry.result == "refused"
+    assert entry.detail == {"method": "single-sign-on", "reason": "nonce does not match"}
 
 
 def test_linking_needs_a_signed_in_user(client: Client, sso: OpenIdProvider) -> None:
@@ -172,6 +197,9 @@ def test_unlinking_removes_your_own_link(sso: OpenIdProvider) -> None:
 
     assert views.UNLINKED in messages_on(response)
     assert not OidcIdentity.objects.exists()
+    [entry] = audited(AuditAction.SSO_UNLINKED)
+    assert (entry.actor_id, entry.result) == (user.pk, "success")
+    assert entry.detail == {"identity": identity.pk, "issuer": sso.issuer}
 
 
 def test_you_cannot_unlink_someone_elses_account(sso: OpenIdProvider) -> None:
@@ -180,6 +208,8 @@ def test_you_cannot_unlink_someone_elses_account(sso: OpenIdProvider) -> None:
 
     assert client.post(reverse("sso:unlink", args=[other.pk])).status_code == 404
     assert OidcIdentity.objects.filter(pk=other.pk).exists()
+    [entry] = audited(AuditAction.SSO_UNLINKED)
+    assert (entry.result, entry.detail) == ("refused", {"identity": other.pk})
 
 
 def test_unlinking_is_post_only(sso: OpenIdProvider) -> None:

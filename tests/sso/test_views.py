@@ -16,6 +16,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from pytest_django.fixtures import Settings
 
 from escalate.accounts.models import User
+from escalate.audit.models import AuditAction, AuditEntry
 from escalate.sso import views
 from escalate.sso.conf import BACKEND_PATH
 from escalate.sso.models import OidcIdentity
@@ -70,6 +71,8 @@ def test_linked_account_signs_in_but_not_past_the_second_factor(
     assert response["Location"] == reverse("cases:home")
     assert_signed_in_first_factor_only(client, linked)
     assert OidcIdentity.objects.get(user=linked).last_used_at is not None
+    [entry] = AuditEntry.objects.filter(action=AuditAction.SIGN_IN)
+    assert (entry.actor_id, entry.detail) == (linked.pk, {"method": "single-sign-on"})
 
 
 def test_sign_in_uses_pkce_and_the_client_secret(
@@ -131,6 +134,11 @@ def test_a_known_users_email_with_an_unlinked_subject_is_refused(
 
     assert_refused(response, client, views.NOT_LINKED)
     assert OidcIdentity.objects.count() == 1
+    # Recorded as a failed sign-in by no one: not against alice, whose address it carried.
+    [entry] = AuditEntry.objects.filter(action=AuditAction.SIGN_IN_FAILED)
+    assert entry.actor_id is None and entry.object_ref == ""
+    assert entry.detail == {"method": "single-sign-on", "reason": views.REASON_NOT_LINKED}
+    assert "alice" not in str(entry.detail)
 
 
 def test_an_unlinked_account_is_refused_and_no_user_is_created(
@@ -218,6 +226,13 @@ def test_a_tampered_id_token_is_refused(
     assert_refused(response, client, views.NOT_CONFIRMED)
     assert reason in caplog.text
     assert OidcIdentity.objects.filter(last_used_at__isnull=False).count() == 0
+    # A failed sign-in in the trail, by no one known, with our reason and no claim.
+    [entry] = AuditEntry.objects.filter(action=AuditAction.SIGN_IN_FAILED)
+    assert (entry.actor_id, entry.result) == (None, "failed")
+    assert entry.detail["method"] == "single-sign-on"
+    assert reason in entry.detail["reason"]
+    assert SUBJECT not in str(entry.detail)
+    assert not AuditEntry.objects.filter(action=AuditAction.SIGN_IN).exists()
 
 
 def test_the_same_token_checks_let_an_untampered_token_through(

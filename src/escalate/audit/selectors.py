@@ -8,7 +8,6 @@ written in ``escalate.cases.access``; this module only adds who may read the tra
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,11 +16,10 @@ from django.db.models import QuerySet
 from escalate.audit.models import AuditAction, AuditEntry, ObjectType
 from escalate.cases import access
 from escalate.cases import selectors as cases_selectors
-from escalate.cases.models import Escalation
+from escalate.cases.models import REFERENCE_RE, Escalation
 from escalate.directory.models import Agency
 
 #: What an escalation reference looks like; anything else typed into a URL is not recorded.
-REFERENCE_RE = re.compile(r"^ESC-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 
 
 class TrailNotFound(LookupError):

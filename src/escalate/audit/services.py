@@ -30,6 +30,7 @@ from escalate.audit.models import (
     AuditAction,
     AuditEntry,
     AuditResult,
+    ObjectType,
 )
 
 #: Any constant will do: every writer of the trail takes the same one.
@@ -212,6 +213,28 @@ def audit_record(
         entry.hash = entry.compute_hash()
         entry.save(using=using)
     return entry
+
+
+def audit_account(
+    *,
+    actor: object,
+    account: object,
+    action: str,
+    result: str = AuditResult.SUCCESS,
+    ip: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """An entry about one user account (a sign-in, a second factor, a password, a linked
+    organisation account): the account's id as the record, never a code, key or claim."""
+    return audit_record(
+        actor=actor,
+        action=action,
+        object_type=ObjectType.USER,
+        object_ref=str(getattr(account, "pk", "")),
+        ip=ip,
+        result=result,
+        detail=detail or None,
+    )
 
 
 def _lock_chain(using: str) -> None:

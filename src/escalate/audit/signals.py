@@ -10,25 +10,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.http import HttpRequest
 
 from escalate.audit.models import AuditAction, AuditResult, ObjectType
-from escalate.audit.services import audit_record, client_ip
+from escalate.audit.services import audit_account, audit_record, client_ip
 
 
 def _ip(request: HttpRequest | None) -> str | None:
     return client_ip(request) if request is not None else None
 
 
+#: Backends whose sign-in is through the organisation's identity provider.
+SINGLE_SIGN_ON_BACKENDS = "escalate.sso."
+
+
+def sign_in_method(request: HttpRequest | None, user: Any) -> str:
+    """How the first factor was given: ``single-sign-on`` or ``password`` (from the backend
+    ``auth.login`` recorded in the session, else the one ``authenticate`` set on the user)."""
+    session = getattr(request, "session", None)
+    backend = str(
+        (session.get(BACKEND_SESSION_KEY) if session is not None else None)
+        or getattr(user, "backend", "")
+        or ""
+    )
+    return "single-sign-on" if backend.startswith(SINGLE_SIGN_ON_BACKENDS) else "password"
+
+
 def on_signed_in(sender: object, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    audit_record(
+    audit_account(
         actor=user,
+        account=user,
         action=AuditAction.SIGN_IN,
-        object_type=ObjectType.USER,
-        object_ref=str(user.pk),
         ip=_ip(request),
+        detail={"method": sign_in_method(request, user)},
     )
 
 
@@ -37,13 +53,7 @@ def on_signed_out(
 ) -> None:
     if user is None or not getattr(user, "is_authenticated", False):
         return  # signing out when not signed in: nothing happened
-    audit_record(
-        actor=user,
-        action=AuditAction.SIGN_OUT,
-        object_type=ObjectType.USER,
-        object_ref=str(user.pk),
-        ip=_ip(request),
-    )
+    audit_account(actor=user, account=user, action=AuditAction.SIGN_OUT, ip=_ip(request))
 
 
 def on_sign_in_failed(

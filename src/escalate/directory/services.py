@@ -23,6 +23,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
 
+from escalate.audit.models import AuditAction, ObjectType
+from escalate.audit.services import audit_record
 from escalate.cases import rules
 from escalate.directory.models import (
     AGENCY_TYPE_LABELS,
@@ -188,6 +190,8 @@ class ImportReport:
     stage_contacts: Counts = field(default_factory=Counts)
     rejected: list[RejectedRow] = field(default_factory=list)
     ignored_columns: tuple[str, ...] = ()
+    #: The ids of the people created or changed (for the audit trail).
+    people_changed: set[int] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -500,12 +504,22 @@ def _check_contact(row: _Row, procedure: Procedure) -> _ContactData | None:
 
 
 def directory_import_csv(
-    *, partnership: Partnership, text: str | bytes, dry_run: bool = False
+    *,
+    partnership: Partnership,
+    text: str | bytes,
+    dry_run: bool = False,
+    actor: object = None,
+    via: str = "page",
 ) -> ImportReport:
     """Import one partnership's agencies, people and stage contacts from one CSV file.
 
     ``text`` is the file's text, or its bytes as uploaded (UTF-8, with or without a byte-order
     mark). With ``dry_run`` everything is checked and counted and nothing is saved.
+
+    An import that saves is recorded in the audit trail, in its transaction: who (``actor``;
+    ``None`` from the command line, which ``via`` says), the partnership, the counts, and the
+    ids of the people created or changed (an import can make someone the business unit), never
+    a name or an address. A check (``dry_run``) changes nothing and is not recorded.
     """
     report = ImportReport(dry_run=dry_run)
     try:
@@ -538,6 +552,8 @@ def directory_import_csv(
             plan.apply(report)
             if dry_run:
                 transaction.set_rollback(True)
+            else:
+                _audit_import(actor, via, partnership, report)
     except DatabaseError as exc:
         return ImportReport(
             dry_run=dry_run,
@@ -547,6 +563,31 @@ def directory_import_csv(
             ignored_columns=report.ignored_columns,
         )
     return report
+
+
+def _audit_import(actor: object, via: str, partnership: Partnership, report: ImportReport) -> None:
+    counts = {
+        name: {"created": c.created, "updated": c.updated, "unchanged": c.unchanged}
+        for name, c in (
+            ("agencies", report.agencies),
+            ("people", report.people),
+            ("stage_contacts", report.stage_contacts),
+        )
+    }
+    audit_record(
+        actor=actor,
+        action=AuditAction.DIRECTORY_IMPORTED,
+        object_type=ObjectType.PARTNERSHIP,
+        object_ref=str(partnership.pk),
+        partnership_id=partnership.pk,
+        detail={
+            "via": via,
+            "rows": report.rows_read,
+            "rejected": len(report.rejected),
+            **counts,
+            "people_changed": sorted(report.people_changed),
+        },
+    )
 
 
 def _classify(number: int, cells: dict[str, str]) -> _Row:
@@ -686,9 +727,10 @@ class _Plan:
         for row, person in self.person_rows:
             if row.reasons:
                 continue
-            people[person.email.casefold()] = self._save_person(
-                person, agencies[person.agency_key], report.people
-            )
+            saved, changed = self._save_person(person, agencies[person.agency_key], report.people)
+            people[person.email.casefold()] = saved
+            if changed:
+                report.people_changed.add(saved.pk)
         for row, contact in self.contact_rows:
             if row.reasons:
                 continue
@@ -713,7 +755,9 @@ class _Plan:
         _update(agency, changes, counts)
         return agency
 
-    def _save_person(self, data: _PersonData, agency: Agency, counts: Counts) -> Person:
+    def _save_person(
+        self, data: _PersonData, agency: Agency, counts: Counts
+    ) -> tuple[Person, bool]:
         found = self.stored_people.get(data.email.casefold(), [])
         changes: dict[str, object] = {
             "agency": agency,
@@ -728,10 +772,9 @@ class _Plan:
                 changes[name] = value
         if not found:
             counts.created += 1
-            return Person.objects.create(**changes)
+            return Person.objects.create(**changes), True
         person = found[0]
-        _update(person, changes, counts)
-        return person
+        return person, _update(person, changes, counts)
 
     def _save_contact(
         self, data: _ContactData, agency: Agency, person: Person | None, counts: Counts
@@ -750,15 +793,17 @@ class _Plan:
 
 def _update(
     obj: Agency | Person | StageContact, changes: Mapping[str, object], counts: Counts
-) -> None:
+) -> bool:
+    """Save what differs; whether anything did."""
     changed = [name for name, value in changes.items() if getattr(obj, name) != value]
     if not changed:
         counts.unchanged += 1
-        return
+        return False
     for name in changed:
         setattr(obj, name, changes[name])
     obj.save(update_fields=changed)
     counts.updated += 1
+    return True
 
 
 def _email_key(row: _Row) -> str:

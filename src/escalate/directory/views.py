@@ -42,7 +42,11 @@ def directory_import(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data["file"].read()
             report = directory_import_csv(
-                partnership=partnership, text=data, dry_run=form.cleaned_data["dry_run"]
+                partnership=partnership,
+                text=data,
+                dry_run=form.cleaned_data["dry_run"],
+                actor=request.user,
+                via="page",
             )
             if report.error is not None:
                 form.add_error("file", report.error)

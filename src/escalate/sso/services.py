@@ -1,5 +1,8 @@
 """Linking and unlinking organisation accounts. One entry point per change; the database's
-unique (issuer, subject) constraint is the guard that holds even when two requests race."""
+unique (issuer, subject) constraint is the guard that holds even when two requests race.
+
+Every link and unlink, and every refused one, is in the audit trail: the user's id, the link's
+id and the provider (issuer), never the subject or any other claim."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from escalate.audit.models import AuditAction, AuditResult
+from escalate.audit.services import audit_account
 from escalate.sso.models import OidcIdentity
 
 if TYPE_CHECKING:
@@ -26,28 +31,67 @@ class IdentityLinkError(Exception):
         self.message = message
 
 
+#: Why a link was refused, as the audit trail records it.
+REASON_ALREADY_LINKED = "already-linked-to-this-account"
+REASON_LINKED_TO_ANOTHER = "linked-to-another-account"
+
+
+def _audit(
+    action: AuditAction, user: User, result: AuditResult, **detail: str | int | None
+) -> None:
+    audit_account(actor=user, account=user, action=action, result=result, detail=detail)
+
+
 def identity_link(*, user: User, issuer: str, subject: str) -> OidcIdentity:
     """Link the organisation account (issuer, subject), from a verified ID token, to ``user``."""
     existing = OidcIdentity.objects.filter(issuer=issuer, subject=subject).first()
     if existing is not None:
+        mine = existing.user_id == user.pk
+        reason = REASON_ALREADY_LINKED if mine else REASON_LINKED_TO_ANOTHER
+        _audit(AuditAction.SSO_LINKED, user, AuditResult.REFUSED, issuer=issuer, reason=reason)
         raise IdentityLinkError(
-            IDENTITY_ALREADY_LINKED
-            if existing.user_id == user.pk
-            else IDENTITY_LINKED_TO_ANOTHER_USER
+            IDENTITY_ALREADY_LINKED if mine else IDENTITY_LINKED_TO_ANOTHER_USER
         )
     try:
         with transaction.atomic():
-            return OidcIdentity.objects.create(user=user, issuer=issuer, subject=subject)
+            identity = OidcIdentity.objects.create(user=user, issuer=issuer, subject=subject)
+            _audit(
+                AuditAction.SSO_LINKED,
+                user,
+                AuditResult.SUCCESS,
+                identity=identity.pk,
+                issuer=issuer,
+            )
+            return identity
     except IntegrityError:
         # Linked by someone else between the check above and this insert.
+        _audit(
+            AuditAction.SSO_LINKED,
+            user,
+            AuditResult.REFUSED,
+            issuer=issuer,
+            reason=REASON_LINKED_TO_ANOTHER,
+        )
         raise IdentityLinkError(IDENTITY_LINKED_TO_ANOTHER_USER) from None
 
 
 def identity_unlink(*, user: User, identity_id: int) -> None:
     """Remove one of ``user``'s own links; ``OidcIdentity.DoesNotExist`` for anyone else's."""
-    deleted, _ = OidcIdentity.objects.filter(user=user, pk=identity_id).delete()
-    if not deleted:
-        raise OidcIdentity.DoesNotExist
+    with transaction.atomic():
+        identity = OidcIdentity.objects.filter(user=user, pk=identity_id).first()
+        if identity is not None:
+            issuer = identity.issuer
+            identity.delete()
+            _audit(
+                AuditAction.SSO_UNLINKED,
+                user,
+                AuditResult.SUCCESS,
+                identity=identity_id,
+                issuer=issuer,
+            )
+            return
+    _audit(AuditAction.SSO_UNLINKED, user, AuditResult.REFUSED, identity=identity_id)
+    raise OidcIdentity.DoesNotExist
 
 
 def identity_record_use(*, issuer: str, subject: str) -> None:

@@ -32,6 +32,8 @@ from mozilla_django_oidc.views import (
     OIDCAuthenticationRequestView,
 )
 
+from escalate.audit.models import AuditAction, AuditResult
+from escalate.audit.services import audit_account, audit_record
 from escalate.sso import selectors, services
 from escalate.sso.backends import IdTokenRefused, OidcIdentityBackend
 from escalate.sso.conf import BACKEND_PATH, setting, sso_enabled
@@ -67,6 +69,32 @@ def second_factor_passed(user: Any) -> bool:
     passed one, and there is nothing more to check here."""
     is_verified = getattr(user, "is_verified", None)
     return True if is_verified is None else bool(is_verified())
+
+
+#: Why a round trip was refused, as the log and the audit trail record it (never a claim).
+REASON_STATE = "unknown, used or expired state"
+REASON_NOT_FINISHED = "did not finish at the provider"
+REASON_NOT_LINKED = "organisation account not linked or inactive"
+REASON_NOT_STARTER = "not the user who started the link"
+
+
+def audit_refusal(request: HttpRequest, intent: object, reason: str) -> None:
+    """A refused sign-in is a failed sign-in by nobody known; a refused link is the signed-in
+    user's. Either way only our reason is kept: no claim, no subject, no e-mail address."""
+    detail = {"method": "single-sign-on", "reason": reason}
+    user = request.user
+    if intent == LINK and user.is_authenticated:
+        audit_account(
+            actor=user,
+            account=user,
+            action=AuditAction.SSO_LINKED,
+            result=AuditResult.REFUSED,
+            detail=detail,
+        )
+        return
+    audit_record(
+        actor=None, action=AuditAction.SIGN_IN_FAILED, result=AuditResult.FAILED, detail=detail
+    )
 
 
 def refused(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
@@ -125,12 +153,14 @@ class CallbackView(SsoOnlyMixin, OIDCAuthenticationCallbackView):  # type: ignor
     def get(self, request: HttpRequest) -> HttpResponse:
         entry = self.take_state(request)
         if entry is None:
-            logger.warning("Single sign-on refused: unknown, used or expired state")
+            logger.warning("Single sign-on refused: %s", REASON_STATE)
+            audit_refusal(request, None, REASON_STATE)
             return refused(request, NOT_CONFIRMED, status=400)
         intent = entry.get(INTENT_KEY)
         code = request.GET.get("code")
         if request.GET.get("error") or not code:
-            logger.info("Single sign-on did not finish at the provider")
+            logger.info("Single sign-on %s", REASON_NOT_FINISHED)
+            audit_refusal(request, intent, REASON_NOT_FINISHED)
             return refused(request, NOT_FINISHED)
         backend = OidcIdentityBackend()
         try:
@@ -142,11 +172,13 @@ class CallbackView(SsoOnlyMixin, OIDCAuthenticationCallbackView):  # type: ignor
             )
         except IdTokenRefused as exc:
             logger.warning("Single sign-on refused: %s", exc.reason)
+            audit_refusal(request, intent, exc.reason)
             return refused(request, LINK_NOT_CONFIRMED if intent == LINK else NOT_CONFIRMED)
         if intent == LINK:
             return self.link(request, entry, claims)
         if intent == SIGN_IN:
             return self.sign_in(request, backend, claims)
+        audit_refusal(request, None, REASON_STATE)
         return refused(request, NOT_CONFIRMED, status=400)
 
     @staticmethod
@@ -170,7 +202,8 @@ class CallbackView(SsoOnlyMixin, OIDCAuthenticationCallbackView):  # type: ignor
     ) -> HttpResponse:
         user = backend.user_for_claims(claims)
         if user is None:
-            logger.info("Single sign-on refused: organisation account not linked or inactive")
+            logger.info("Single sign-on refused: %s", REASON_NOT_LINKED)
+            audit_refusal(request, SIGN_IN, REASON_NOT_LINKED)
             return refused(request, NOT_LINKED)
         next_url = self.success_url  # the checked ?next= from the start, or LOGIN_REDIRECT_URL
         auth.login(request, user, backend=BACKEND_PATH)
@@ -188,7 +221,8 @@ class CallbackView(SsoOnlyMixin, OIDCAuthenticationCallbackView):  # type: ignor
             or user.pk != entry.get(LINK_USER_KEY)
             or not second_factor_passed(user)
         ):
-            logger.warning("Single sign-on link refused: not the user who started it")
+            logger.warning("Single sign-on link refused: %s", REASON_NOT_STARTER)
+            audit_refusal(request, LINK, REASON_NOT_STARTER)
             return refused(request, LINK_NOT_CONFIRMED)
         try:
             services.identity_link(user=user, issuer=claims["iss"], subject=claims["sub"])

@@ -36,7 +36,11 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from exc
         report = directory_import_csv(
-            partnership=partnership, text=data, dry_run=options["dry_run"]
+            partnership=partnership,
+            text=data,
+            dry_run=options["dry_run"],
+            actor=None,
+            via="command",
         )
         if report.error is not None:
             raise CommandError(f"Nothing was imported. {report.error}")

@@ -3,7 +3,7 @@
 //   npm ci && npm run build
 //
 // - frontend/scss/app.scss -> build/app.css (compressed), with GOV.UK Frontend and MoJ Frontend
-// - govuk-frontend.min.js, moj-frontend.min.js (ES modules) and frontend/js/init.mjs -> build/
+// - govuk-frontend.min.js, moj-frontend.min.js (ES modules) and frontend/js/*.mjs -> build/
 // - images the CSS refers to, and our own favicon and manifest -> build/assets/
 //
 // Deliberately not copied: the GDS Transport fonts (Escalate uses a system font stack), and
@@ -45,6 +45,7 @@ writeFileSync(join(out, 'app.css'), result.css)
 copyFileSync(join(govuk, 'govuk-frontend.min.js'), join(out, 'govuk-frontend.min.js'))
 copyFileSync(join(moj, 'moj-frontend.min.js'), join(out, 'moj-frontend.min.js'))
 copyFileSync(join(root, 'frontend', 'js', 'init.mjs'), join(out, 'init.mjs'))
+copyFileSync(join(root, 'frontend', 'js', 'timeout-warning.mjs'), join(out, 'timeout-warning.mjs'))
 
 // Images referred to by the compiled CSS. govuk-crest.svg is referred to only by the footer's
 // copyright-logo class, which Escalate never uses; it is copied so that hashed static storage

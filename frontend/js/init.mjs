@@ -6,8 +6,10 @@
 // get the no-JavaScript experience, which is what `govuk-frontend-supported` is for.
 import { initAll as initGovukFrontend } from './govuk-frontend.min.js'
 import { initAll as initMojFrontend } from './moj-frontend.min.js'
+import { initTimeoutWarning } from './timeout-warning.mjs'
 
 document.body.classList.add('js-enabled', 'govuk-frontend-supported')
 
 initGovukFrontend()
 initMojFrontend()
+initTimeoutWarning()

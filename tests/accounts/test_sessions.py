@@ -13,7 +13,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from escalate.accounts.middleware import LAST_ACTIVITY_KEY, now_seconds
 from escalate.accounts.models import User
-from tests.accounts.conftest import PASSWORD, is_signed_in, sign_in_fully
+from tests.accounts.conftest import (
+    PASSWORD,
+    VERIFY,
+    is_signed_in,
+    post_password,
+    sign_in_fully,
+)
 from tests.support import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -151,4 +157,30 @@ def test_the_session_notice_names_the_time_out(user: User, rf: Any, settings: An
     request.user = user
     html = render_to_string("accounts/includes/session_notice.html", {"user": user}, request)
     assert "we sign you out after 20 minutes without activity" in html
-    assert 'href="/account/session/?next=/escalations/%3Fview%3Dmine"' in html
+    # Back to the page, without its query: a search typed there never reaches a URL we make.
+    assert 'href="/account/session/?next=/escalations/"' in html
+
+
+def test_the_time_out_warning_is_on_signed_in_pages_only(
+    user: User, device: TOTPDevice, settings: Any
+) -> None:
+    settings.ESCALATE_IDLE_TIMEOUT_MINUTES = 30
+    settings.ESCALATE_TIMEOUT_WARNING_SECONDS = 120
+    dialog = 'data-module="app-timeout-warning"'
+    anonymous = Client().get(reverse("accounts:sign-in")).content.decode()
+    assert dialog not in anonymous and "Stay signed in" not in anonymous
+    half_way = Client()
+    post_password(half_way, user.username)  # the password only: not yet signed in
+    assert dialog not in half_way.get(VERIFY).content.decode()
+
+    page = signed_in(user).get(reverse("accounts:account")).content.decode()
+    assert dialog in page
+    assert 'data-timeout-seconds="1800"' in page and 'data-warning-seconds="120"' in page
+    assert 'action="/account/session/"' in page and 'action="/account/sign-out/"' in page
+    assert "we sign you out after 30 minutes without activity" in page
+
+    # Never more than half the time-out, so a short one still leaves time to work.
+    settings.ESCALATE_IDLE_TIMEOUT_MINUTES = 2
+    settings.ESCALATE_TIMEOUT_WARNING_SECONDS = 600
+    page = signed_in(user).get(reverse("accounts:account")).content.decode()
+    assert 'data-timeout-seconds="120"' in page and 'data-warning-seconds="60"' in page

@@ -163,6 +163,8 @@ SECURE_CSP = {
 # -- Sessions and sign-in (escalate.accounts; docs in its module docstrings). --
 #: Signed out after this many minutes without a request (read at request time).
 ESCALATE_IDLE_TIMEOUT_MINUTES = int(os.environ.get("ESCALATE_IDLE_TIMEOUT_MINUTES", "30"))
+#: With JavaScript, the time-out warning opens this long before the end (at most half of it).
+ESCALATE_TIMEOUT_WARNING_SECONDS = int(os.environ.get("ESCALATE_TIMEOUT_WARNING_SECONDS", "120"))
 SESSION_ENGINE = "django.contrib.sessions.backends.db"  # signing out deletes the session
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = 12 * 60 * 60  # the server forgets an abandoned session after 12 hours

@@ -3,6 +3,7 @@ app, and helpers that walk the sign-in pages as a browser would."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -62,6 +63,19 @@ def sign_in_fully(client: Client, user: User, device: TOTPDevice) -> Any:
     response = post_code(client, totp_code(device))
     assert response.status_code == 302, response.content
     return response
+
+
+def choose_password_from_link(email_body: str, new_password: str) -> str:
+    """Open the reset link in an e-mail in a new browser and choose ``new_password``; return
+    the link's path."""
+    found = re.search(r"https?://[^/\s]+(/account/password-reset/\S+/)", email_body)
+    assert found is not None, email_body
+    reset = Client()
+    form_page = reset.get(found.group(1), follow=True)
+    data = {"new_password1": new_password, "new_password2": new_password}
+    response = reset.post(form_page.redirect_chain[-1][0], data)
+    assert response.status_code == 302, response.content
+    return found.group(1)
 
 
 def is_signed_in(client: Client) -> bool:

@@ -224,7 +224,7 @@ def test_a_recovery_code_clears_the_apps_back_off(
     device.throttling_failure_count = 30  # days of back-off, after many wrong codes
     device.throttling_failure_timestamp = device.created_at
     device.save()
-    codes = mfa.new_recovery_codes(user)
+    codes = mfa.new_recovery_codes(user, reason="asked")
     post_password(client, user.username)
     response = post_code(client, totp_code(device))
     assert "hours, then enter the code" in response.content.decode()

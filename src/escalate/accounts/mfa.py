@@ -8,9 +8,17 @@ database, so that no process can accept a code another has accepted:
   (``select_for_update``) inside a transaction; ``TOTPDevice.verify_token`` accepts only a time
   step later than the device's ``last_t`` and saves the step it accepted. So the same code (or
   an earlier one) is refused the second time, whichever process sees it.
-- A recovery code's ``StaticToken`` row is deleted when it is used.
+- A recovery code's ``StaticToken`` row is deleted when it is used. The row holds the code's
+  digest (:func:`recovery_code_digest`), never the code: a copy of the database does not give
+  anyone a way to sign in.
 - Both devices throttle wrong codes (django-otp's ``ThrottlingMixin``: 1, 2, 4, 8... seconds),
   and wrong codes count towards the sign-in lockout (``record_failure``).
+
+Adding an app needs more than the password: an account with no app may set one up only while
+its set-up window is open (:func:`allow_set_up`): for ``ESCALATE_SET_UP_WINDOW_HOURS`` after a
+password chosen from an e-mailed link (which proves the person holds the account's mailbox) or
+after an administrator's "set up a new app". Someone who has learnt only the password of an
+account that never set one up cannot add their own.
 
 A session is "verified" once :func:`complete_sign_in` has recorded the device in it
 (``django_otp.login``); ``django_otp.middleware.OTPMiddleware`` reads it back on every request
@@ -19,8 +27,11 @@ as ``request.user.is_verified()``.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from base64 import b32encode
 from dataclasses import dataclass
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -38,11 +49,22 @@ from django_otp.oath import TOTP, hotp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from escalate.accounts.models import User
+from escalate.audit.models import AuditAction, AuditResult
+from escalate.audit.services import audit_account, client_ip
+
 ISSUER = "Escalate"
 TOTP_DEVICE_NAME = "Authenticator app"
 DEMO_DEVICE_NAME = "Demo authenticator"
 RECOVERY_DEVICE_NAME = "Recovery codes"
 RECOVERY_CODE_COUNT = 10
+#: A recovery code: 16 characters of Crockford's base32 (80 random bits), shown as four groups
+#: of four. No I, L, O or U, so nothing looks like anything else; typed look-alikes are mapped.
+RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECOVERY_CODE_LENGTH = 16
+_LOOK_ALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
+#: ``StaticToken.token`` holds 16 characters: the first 64 bits of the code's SHA-256, in hex.
+RECOVERY_DIGEST_LENGTH = 16
 #: Wrong codes in one sign-in before it starts again (each also counts towards the lockout).
 MAX_CODE_ATTEMPTS = 5
 #: Session key: how many wrong codes this sign-in has had.
@@ -81,9 +103,44 @@ def demo_device(user: Any) -> TOTPDevice:
     return device
 
 
+def set_up_allowed(user: Any) -> bool:
+    """Whether this account may set up an authenticator app now."""
+    until = getattr(user, "set_up_allowed_until", None)
+    return until is not None and timezone.now() < until
+
+
+def allow_set_up(user: Any, *, actor: Any, how: str) -> None:
+    """Open the account's set-up window (recorded in the audit trail with ``how``)."""
+    hours = int(settings.ESCALATE_SET_UP_WINDOW_HOURS)
+    until = timezone.now() + timedelta(hours=hours)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(set_up_allowed_until=until)
+        user.set_up_allowed_until = until
+        audit_account(
+            actor=actor,
+            account=user,
+            action=AuditAction.MFA_SET_UP_ALLOWED,
+            detail={"how": how, "hours": hours},
+        )
+
+
+def reset_second_factor(user: Any, *, actor: Any, how: str = "administrator") -> None:
+    """An administrator's "set up a new app": remove the user's app and recovery codes (each
+    of their sessions must pass the second factor again, with the new app) and open the
+    set-up window. For a lost phone, once the person's identity has been checked."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        allow_set_up(user, actor=actor, how=how)
+
+
 def confirm_device(device: TOTPDevice) -> None:
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
+    """The app is set up: confirm it, close the set-up window, and record it."""
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        User.objects.filter(pk=device.user_id).update(set_up_allowed_until=None)
+        audit_account(actor=device.user, account=device.user, action=AuditAction.MFA_SET_UP)
 
 
 def secret_text(device: TOTPDevice) -> str:
@@ -139,16 +196,40 @@ def current_code(device: TOTPDevice) -> str | None:
 
 
 def normalise_recovery_code(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
+    """A typed code as it was issued: capitals, no spaces or dashes, look-alikes mapped."""
+    kept = "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
+    return kept.translate(_LOOK_ALIKES)
 
 
-def new_recovery_codes(user: Any) -> list[str]:
-    """Replace the user's recovery codes with ten new ones and return them (shown once)."""
+def recovery_code_digest(code: str) -> str:
+    """What is stored for a recovery code. The code has 80 random bits, so its digest (64 of
+    SHA-256's bits, all a ``StaticToken`` row holds) cannot be turned back into a code that
+    works in any useful time; a plain hash is enough, with no key to lose or rotate."""
+    normal = normalise_recovery_code(code)
+    return hashlib.sha256(normal.encode()).hexdigest()[:RECOVERY_DIGEST_LENGTH]
+
+
+def _new_recovery_code() -> str:
+    raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4))
+
+
+def new_recovery_codes(user: Any, *, reason: str) -> list[str]:
+    """Replace the user's recovery codes with ten new ones and return them (shown once; only
+    their digests are kept). ``reason`` (``set-up`` or ``asked``) goes into the audit trail."""
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     with transaction.atomic():
         StaticDevice.objects.filter(user=user).delete()
         device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
-        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-        StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+        StaticToken.objects.bulk_create(
+            StaticToken(device=device, token=recovery_code_digest(code)) for code in codes
+        )
+        audit_account(
+            actor=user,
+            account=user,
+            action=AuditAction.RECOVERY_CODES_ISSUED,
+            detail={"reason": reason},
+        )
     return codes
 
 
@@ -200,7 +281,9 @@ def check_recovery_code(user: Any, code: str) -> Checked:
     device = StaticDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
         return Checked(CodeResult.WRONG)
-    return _check(user, device, normalise_recovery_code(code))
+    if len(normalise_recovery_code(code)) != RECOVERY_CODE_LENGTH:
+        return Checked(CodeResult.WRONG)  # not a code we issue: no need to ask the database
+    return _check(user, device, recovery_code_digest(code))
 
 
 # ---------------------------------------------------------------------------------------
@@ -214,7 +297,7 @@ def complete_sign_in(request: HttpRequest, device: Device) -> None:
     request.session.cycle_key()
     django_otp.login(request, device)
     request.session.pop(FAILURES_KEY, None)
-    _audit(request, "mfa-verified", "success")
+    _audit(request, AuditAction.MFA_VERIFIED, AuditResult.SUCCESS)
     TOTPDevice.objects.filter(user=request.user).update(
         throttling_failure_count=0, throttling_failure_timestamp=None
     )
@@ -228,7 +311,7 @@ def record_failure(request: HttpRequest) -> bool:
     username = request.user.get_username()
     failures = int(request.session.get(FAILURES_KEY, 0)) + 1
     request.session[FAILURES_KEY] = failures
-    _audit(request, "mfa-failed", "failed")
+    _audit(request, AuditAction.MFA_FAILED, AuditResult.FAILED)
     user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
     return failures >= MAX_CODE_ATTEMPTS or bool(getattr(request, "axes_locked_out", False))
 
@@ -254,13 +337,10 @@ def is_locked_out(request: HttpRequest) -> bool:
 
 def _audit(request: HttpRequest, action: str, result: str) -> None:
     """Second-factor outcomes go into the audit trail (the user's id, never the code)."""
-    from escalate.audit.services import audit_record, client_ip
-
-    audit_record(
+    audit_account(
         actor=request.user,
+        account=request.user,
         action=action,
-        object_type="user",
-        object_ref=str(request.user.pk),
         ip=client_ip(request),
         result=result,
     )

@@ -1,8 +1,9 @@
 """Accounts. A user signs in; what they may see comes from their directory ``person``.
 
-Signing in takes a password and a second factor (see ``escalate.accounts.mfa``). Every session
-of a user carries a hash of their password and their ``session_epoch``: changing either (a new
-password, or "sign out everywhere") ends every session they have.
+Signing in takes a password and a second factor (see ``escalate.accounts.mfa``). An account
+with no authenticator app sets one up only while ``set_up_allowed_until`` is in the future.
+Every session of a user carries a hash of their password and their ``session_epoch``: changing
+either (a new password, or "sign out everywhere") ends every session they have.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ class User(AbstractUser):
     email = models.EmailField(unique=True)
     #: Raised by one to sign the user out of every session ("sign out everywhere").
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    #: Until when this account may set up an authenticator app (``mfa.allow_set_up``): opened
+    #: by a password chosen from an e-mailed link or by an administrator, closed once set up.
+    set_up_allowed_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["username"]

@@ -16,6 +16,7 @@ Wrong codes count as failed sign-ins for the lockout; five in one sign-in start 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -24,14 +25,13 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
-from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
-from escalate.accounts import mfa
+from escalate.accounts import mfa, services
 from escalate.accounts.forms import (
     CODE_TOO_SOON,
     CODE_WRONG,
@@ -45,9 +45,12 @@ from escalate.accounts.forms import (
 )
 from escalate.accounts.middleware import idle_timeout_seconds, seconds_left, touch
 from escalate.accounts.models import User
-from escalate.audit.models import AuditAction, ObjectType
-from escalate.audit.services import audit_record, client_ip
+from escalate.audit.models import AuditAction
+from escalate.audit.services import audit_account, audit_record, client_ip
 
+#: Session key: when this sign-in last e-mailed a link to open the set-up window.
+SET_UP_LINK_SENT_KEY = "accounts_set_up_link_sent"
+SET_UP_LINK_INTERVAL_SECONDS = 60
 #: Session key: recovery codes waiting to be shown once, straight after they are made.
 NEW_RECOVERY_CODES_KEY = "accounts_new_recovery_codes"
 
@@ -59,6 +62,8 @@ PASSWORD_CHANGED = "Your password has been changed"  # noqa: S105
 def _next_url(request: HttpRequest) -> str:
     """Where to go after signing in: a safe ``next`` from the request, else the home page."""
     wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in wanted):
+        wanted = ""  # a control character is never part of a page of ours
     if wanted and url_has_allowed_host_and_scheme(
         wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -213,6 +218,8 @@ def set_up(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request)
     if mfa.totp_device(user) is not None:
         return redirect(_with_next(reverse("accounts:verify"), next_url))
+    if not mfa.set_up_allowed(user):
+        return _set_up_needs_link(request, user, next_url)
     device = mfa.device_being_set_up(user)
 
     form = CodeForm(request.POST or None)
@@ -221,7 +228,8 @@ def set_up(request: HttpRequest) -> HttpResponse:
         if checked.result == mfa.CodeResult.ACCEPTED:
             mfa.confirm_device(device)
             mfa.complete_sign_in(request, device)
-            request.session[NEW_RECOVERY_CODES_KEY] = mfa.new_recovery_codes(user)
+            codes = mfa.new_recovery_codes(user, reason="set-up")
+            request.session[NEW_RECOVERY_CODES_KEY] = codes
             return redirect(_with_next(reverse("accounts:recovery-codes"), next_url))
         if checked.result == mfa.CodeResult.WRONG and mfa.record_failure(request):
             return _restart(request)
@@ -230,10 +238,48 @@ def set_up(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/set_up.html", context)
 
 
+def _reset_email_context() -> dict[str, str]:
+    return {
+        "valid_minutes": str(settings.PASSWORD_RESET_TIMEOUT // 60),
+        "set_up_hours": str(settings.ESCALATE_SET_UP_WINDOW_HOURS),
+    }
+
+
+def _set_up_needs_link(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
+    """An account with no app and no open set-up window: the password alone is not enough to
+    add an app. A POST e-mails the account's own address a link to choose a password (which
+    opens the window); at most one a minute, so the page cannot flood a mailbox."""
+    sent = False
+    if request.method == "POST":
+        last = float(request.session.get(SET_UP_LINK_SENT_KEY, 0))
+        if time.time() - last >= SET_UP_LINK_INTERVAL_SECONDS:
+            form = PasswordResetForm({"email": user.email})
+            if form.is_valid():
+                form.save(
+                    request=request,
+                    use_https=request.is_secure(),
+                    subject_template_name=PasswordResetView.subject_template_name,
+                    email_template_name=PasswordResetView.email_template_name,
+                    extra_email_context=_reset_email_context(),
+                )
+            request.session[SET_UP_LINK_SENT_KEY] = time.time()
+            audit_account(
+                actor=user,
+                account=user,
+                action=AuditAction.PASSWORD_RESET_REQUESTED,
+                detail={"why": "set-up"},
+            )
+        sent = True
+    context = {"sent": sent, "next": next_url, **_reset_email_context()}
+    return render(request, "accounts/set_up_needs_link.html", context)
+
+
 @require_GET
 def set_up_qr(request: HttpRequest) -> HttpResponse:
     """The QR code of the app being set up, as an SVG image (never cached)."""
     if not request.user.is_authenticated or mfa.is_verified(request.user):
+        return HttpResponse(status=404)
+    if not mfa.set_up_allowed(request.user):
         return HttpResponse(status=404)
     device = mfa.totp_device(_user(request), confirmed=False)
     if device is None:
@@ -262,7 +308,8 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 def new_recovery_codes(request: HttpRequest) -> HttpResponse:
     """Replace the recovery codes (the old ones stop working)."""
     if request.method == "POST":
-        request.session[NEW_RECOVERY_CODES_KEY] = mfa.new_recovery_codes(request.user)
+        codes = mfa.new_recovery_codes(request.user, reason="asked")
+        request.session[NEW_RECOVERY_CODES_KEY] = codes
         return redirect("accounts:recovery-codes")
     left = mfa.recovery_codes_left(request.user)
     return render(request, "accounts/new_recovery_codes.html", {"left": left})
@@ -315,7 +362,7 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     """End every session of this user, on every device, this one included."""
     if request.method == "POST":
         user = _user(request)
-        User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+        services.account_sign_out_everywhere(user=user)
         logout(request)
         messages.success(request, SIGNED_OUT_EVERYWHERE)
         return redirect("accounts:sign-in")
@@ -373,12 +420,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        audit_record(
-            actor=self.request.user,
-            action=AuditAction.PASSWORD_CHANGED,
-            object_type=ObjectType.USER,
-            object_ref=str(self.request.user.pk),
-            ip=client_ip(self.request),
+        services.account_record_password_change(
+            user=_user(self.request), how=services.FROM_ACCOUNT_PAGE
         )
         messages.success(self.request, PASSWORD_CHANGED)
         return response
@@ -393,6 +436,10 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "accounts/email/password_reset_subject.txt"
     email_template_name = "accounts/email/password_reset.txt"
     success_url = reverse_lazy("accounts:password-reset-done")
+
+    @property
+    def extra_email_context(self) -> dict[str, str]:  # type: ignore[override]
+        return _reset_email_context()
 
     def form_valid(self, form: Any) -> HttpResponse:
         # Recorded the same whether or not the address has an account; the address is not kept.
@@ -416,6 +463,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password-reset-complete")
     post_reset_login = False
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.user
+        services.account_record_password_change(user=user, how=services.FROM_RESET_LINK)
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

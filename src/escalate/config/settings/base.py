@@ -165,6 +165,12 @@ SECURE_CSP = {
 ESCALATE_IDLE_TIMEOUT_MINUTES = int(os.environ.get("ESCALATE_IDLE_TIMEOUT_MINUTES", "30"))
 #: With JavaScript, the time-out warning opens this long before the end (at most half of it).
 ESCALATE_TIMEOUT_WARNING_SECONDS = int(os.environ.get("ESCALATE_TIMEOUT_WARNING_SECONDS", "120"))
+#: A password-reset link works once and for this long (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = 60 * int(os.environ.get("ESCALATE_PASSWORD_RESET_MINUTES", "60"))
+#: An account with no authenticator app may set one up only within this many hours of proving
+#: it holds its mailbox (choosing a password from an e-mailed link) or of an administrator's
+#: "set up a new app" (escalate.accounts.mfa.allow_set_up): a password alone never adds an app.
+ESCALATE_SET_UP_WINDOW_HOURS = int(os.environ.get("ESCALATE_SET_UP_WINDOW_HOURS", "24"))
 SESSION_ENGINE = "django.contrib.sessions.backends.db"  # signing out deletes the session
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = 12 * 60 * 60  # the server forgets an abandoned session after 12 hours

@@ -19,11 +19,15 @@ from escalate.cases import selectors as cases_selectors
 from escalate.cases.models import REFERENCE_RE, Escalation
 from escalate.directory.models import Agency
 
-#: What an escalation reference looks like; anything else typed into a URL is not recorded.
-
 
 class TrailNotFound(LookupError):
-    """No trail for this viewer (whether or not the escalation exists)."""
+    """No trail for this viewer (whether or not the escalation exists). ``partnership_id`` is
+    the escalation's partnership when the viewer may see the escalation but not its trail, so
+    that the refusal is recorded in that partnership's trail; otherwise None."""
+
+    def __init__(self, reference: str, partnership_id: int | None = None) -> None:
+        super().__init__(reference)
+        self.partnership_id = partnership_id
 
 
 def reference_or_blank(text: str) -> str:
@@ -37,27 +41,18 @@ def escalation_trail_for(user: object, reference: str) -> tuple[Escalation, Quer
 
     Raises :class:`TrailNotFound` for anyone else, and for escalations they cannot see.
     """
+    escalation = cases_selectors.escalation_brief_for(user, reference)
+    if escalation is None:
+        raise TrailNotFound(reference)
     person = access.person_of(user)
     if person is None or not person.is_business_unit:
-        raise TrailNotFound(reference)
-    try:
-        escalation = cases_selectors.escalation_get_for(user, reference)
-    except cases_selectors.EscalationNotFound:
-        raise TrailNotFound(reference) from None
+        raise TrailNotFound(reference, partnership_id=escalation.partnership_id)
     entries = AuditEntry.objects.filter(
         object_type=ObjectType.ESCALATION,
         object_ref=escalation.reference,
         partnership_id=escalation.partnership_id,
     ).order_by("-sequence")
     return escalation, entries
-
-
-def escalation_if_visible(user: object, reference: str) -> Escalation | None:
-    """The escalation if the user may see it (to scope a refusal to its partnership)."""
-    try:
-        return cases_selectors.escalation_get_for(user, reference)
-    except cases_selectors.EscalationNotFound:
-        return None
 
 
 def views_of_our_cases_for(user: object) -> QuerySet[AuditEntry]:

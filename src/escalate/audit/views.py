@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from escalate.audit import selectors
 from escalate.audit.models import AuditAction, AuditResult, ObjectType
-from escalate.audit.services import audit_record, client_ip
+from escalate.audit.services import audit_record
 from escalate.cases import access
 
 GET_ONLY = require_http_methods(["GET", "HEAD"])
@@ -22,15 +22,13 @@ PER_PAGE = 50
 def escalation_trail(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         escalation, entries = selectors.escalation_trail_for(request.user, reference)
-    except selectors.TrailNotFound:
-        visible = selectors.escalation_if_visible(request.user, reference)
+    except selectors.TrailNotFound as refused:
         audit_record(
             actor=request.user,
             action=AuditAction.ACCESS_DENIED,
             object_type=ObjectType.ESCALATION,
             object_ref=selectors.reference_or_blank(reference),
-            partnership_id=visible.partnership_id if visible is not None else None,
-            ip=client_ip(request),
+            partnership_id=refused.partnership_id,
             result=AuditResult.REFUSED,
             detail={"page": "escalation-trail"},
         )
@@ -43,7 +41,6 @@ def escalation_trail(request: HttpRequest, reference: str) -> HttpResponse:
         object_type=ObjectType.ESCALATION,
         object_ref=escalation.reference,
         partnership_id=escalation.partnership_id,
-        ip=client_ip(request),
         detail={"page": "escalation-trail", "page_number": page.number},
     )
     return render(
@@ -69,7 +66,6 @@ def views_of_our_cases(request: HttpRequest) -> HttpResponse:
         object_type=ObjectType.AGENCY,
         object_ref=str(person.agency_id),
         partnership_id=person.agency.partnership_id,
-        ip=client_ip(request),
         detail={"page": "views-of-our-cases", "page_number": page.number},
     )
     return render(

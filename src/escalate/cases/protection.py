@@ -18,6 +18,8 @@ from typing import Any
 
 from django.db import transaction
 
+from escalate.audit.models import AuditAction, ObjectType
+from escalate.audit.services import audit_record
 from escalate.cases import access, selectors
 from escalate.cases.models import Escalation, Status
 from escalate.cases.nhs import normalise_nhs_number
@@ -37,13 +39,6 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 @dataclass
 class RetentionResult:
     removed: list[str] = field(default_factory=list)
-    kept_open: int = 0
-
-    def lines(self) -> list[str]:
-        return [
-            f"Removed {len(self.removed)} escalation(s) past retention.",
-            *(f"  {ref}" for ref in self.removed),
-        ]
 
 
 def retention_apply(*, today: dt.date, dry_run: bool = False) -> RetentionResult:
@@ -59,10 +54,10 @@ def retention_apply(*, today: dt.date, dry_run: bool = False) -> RetentionResult
             if dry_run:
                 continue
             with transaction.atomic():
-                _audit(
+                audit_record(
                     actor=None,
-                    action="retention-applied",
-                    object_type="escalation",
+                    action=AuditAction.RETENTION_APPLIED,
+                    object_type=ObjectType.ESCALATION,
                     object_ref=escalation.reference,
                     partnership_id=partnership.pk,
                     detail={
@@ -76,17 +71,11 @@ def retention_apply(*, today: dt.date, dry_run: bool = False) -> RetentionResult
     return result
 
 
-def _audit(**kwargs: Any) -> None:
-    from escalate.audit.services import audit_record
-
-    audit_record(**kwargs)
-
-
 def _same_reference(a: str, b: str) -> bool:
     return normalise_nhs_number(a).upper() == normalise_nhs_number(b).upper()
 
 
-def subject_access_export(*, user: object, reference: str, ip: str | None = None) -> bytes:
+def subject_access_export(*, user: object, reference: str) -> bytes:
     """Everything held about one subject reference, as a JSON file (business unit only)."""
     person = access.person_of(user)
     if person is None or not person.is_business_unit:
@@ -106,13 +95,12 @@ def subject_access_export(*, user: object, reference: str, ip: str | None = None
         "subject_reference": reference.strip(),
         "escalations": [_escalation_json(e) for e in found],
     }
-    _audit(
+    audit_record(
         actor=user,
-        action="export",
+        action=AuditAction.EXPORT,
         object_type="subject",
         object_ref="",
         partnership_id=person.agency.partnership_id,
-        ip=ip,
         detail={
             "kind": "subject-access",
             "count": len(found),

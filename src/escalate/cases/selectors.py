@@ -79,15 +79,25 @@ def escalation_get_for(user: object, reference: str) -> Escalation:
             ),
         )
     )
+    found = _by_reference(qs, reference)
+    if found is None:
+        raise EscalationNotFound(reference)
+    return found
+
+
+def escalation_brief_for(user: object, reference: str) -> Escalation | None:
+    """Only the reference and partnership of one escalation the user may see, else None: for
+    pages that need to know which escalation, not what it holds."""
+    return _by_reference(escalation_visible_to(user).only("reference", "partnership_id"), reference)
+
+
+def _by_reference(qs: QuerySet[Escalation], reference: str) -> Escalation | None:
     wanted = reference.upper()
     if not REFERENCE_RE.match(wanted):
         # Not shaped like a reference: nothing to look up (and nothing a database may choke
         # on, such as a NUL byte, which PostgreSQL refuses in a text comparison).
-        raise EscalationNotFound(reference)
-    found = qs.filter(reference=wanted).first()
-    if found is None:
-        raise EscalationNotFound(reference)
-    return found
+        return None
+    return qs.filter(reference=wanted).first()
 
 
 def stage_contacts_for(escalation: Escalation, stage: int) -> list[StageContact]:

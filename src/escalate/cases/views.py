@@ -434,7 +434,6 @@ def subject_access(request: HttpRequest) -> HttpResponse:
         data = protection.subject_access_export(
             user=request.user,
             reference=form.cleaned_data["reference"],
-            ip=request.META.get("REMOTE_ADDR"),
         )
         response = HttpResponse(data, content_type="application/json")
         name = f"subject-access-{services.today().isoformat()}.json"

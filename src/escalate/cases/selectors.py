@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from escalate.cases import access, rules
 from escalate.cases.models import REFERENCE_RE, Entry, Escalation, Party, Status
@@ -44,7 +44,7 @@ def escalation_list_for(user: object, filters: ListFilters, today: dt.date) -> Q
     if filters.category:
         qs = qs.filter(category=filters.category)
     if filters.overdue:
-        qs = qs.filter(status=Status.OPEN, next_due_on__lt=today)
+        qs = qs.filter(overdue_q(today))
     if filters.reference.strip():
         qs = qs.filter(reference__iexact=filters.reference.strip().upper())
     if filters.mine and person is not None:
@@ -52,6 +52,19 @@ def escalation_list_for(user: object, filters: ListFilters, today: dt.date) -> Q
     if filters.awaiting and person is not None:
         qs = qs.filter(awaiting_q(person))
     return qs.order_by("next_due_on", "-raised_on", "pk")
+
+
+def overdue_q(today: dt.date) -> Q:
+    """Open, and the next thing was due before ``today``."""
+    return Q(status=Status.OPEN, next_due_on__lt=today)
+
+
+def escalation_counts_for(user: object, today: dt.date) -> dict[str, int]:
+    """How many escalations the user can see are open and overdue (one query)."""
+    return escalation_visible_to(user).aggregate(
+        open=Count("pk", filter=Q(status=Status.OPEN)),
+        overdue=Count("pk", filter=overdue_q(today)),
+    )
 
 
 def awaiting_q(person: Person) -> Q:

@@ -59,11 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
     counts: dict[str, int] = {}
     awaiting: list[Escalation] = []
     if person is not None:
-        visible = selectors.escalation_visible_to(request.user)
-        counts = {
-            "open": visible.filter(status=Status.OPEN).count(),
-            "overdue": visible.filter(status=Status.OPEN, next_due_on__lt=today).count(),
-        }
+        counts = selectors.escalation_counts_for(request.user, today)
         awaiting = list(
             selectors.escalation_list_for(
                 request.user, selectors.ListFilters(awaiting=True), today

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from escalate.cases import selectors, services
 from escalate.cases.models import Entry, EntryKind, Escalation, Stage, Status
 from escalate.cases.rules import registry
+from escalate.directory.models import Agency
 from escalate.procedures import lifecycle as lc
 from escalate.procedures.schema import Level
 from tests.cases.conftest import PROCEDURE_IDS, World, highest, make_world, raise_one
@@ -64,6 +65,26 @@ def test_raise_records_parties_stage_and_first_entry(world: World) -> None:
     assert esc.next_due_on == D(2026, 3, 4)
     (entry,) = esc.entries.all()
     assert entry.kind == EntryKind.RAISED
+
+
+def test_other_parties_are_only_active_agencies_of_the_partnership(world: World) -> None:
+    """The same rule as the receiving agency (selectors.party_agencies): an inactive agency,
+    the partnership body or another partnership's agency posted as an "other agency" is not
+    made a party."""
+    closed = Agency.objects.create(
+        partnership=world.partnership, name="Closed service", agency_type="police", is_active=False
+    )
+    body = Agency.objects.create(
+        partnership=world.partnership,
+        name="The board",
+        agency_type="police",
+        is_partnership_body=True,
+    )
+    other = make_world("redbridge-sab")
+    esc = raise_one(world, other_agency_ids=[closed.pk, body.pk, other.b.pk])
+    assert set(esc.parties.values_list("agency_id", flat=True)) == {world.a.pk, world.b.pk}
+    with_c = raise_one(world, other_agency_ids=[world.c.pk])
+    assert world.c.pk in set(with_c.parties.values_list("agency_id", flat=True))
 
 
 def test_references_are_unique_and_not_sequential(world: World) -> None:

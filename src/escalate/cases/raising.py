@@ -45,9 +45,7 @@ def _procedure(request: HttpRequest) -> tuple[Procedure, Any]:
 
 
 def _agencies(person: Any) -> list[tuple[int, str]]:
-    qs = Agency.objects.filter(
-        partnership_id=person.agency.partnership_id, is_active=True, is_partnership_body=False
-    )
+    qs = selectors.party_agencies(person.agency.partnership_id)
     return [(a.pk, a.name) for a in qs.exclude(pk=person.agency_id).order_by("name")]
 
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from escalate.cases import access, rules
 from escalate.cases.models import REFERENCE_RE, Entry, Escalation, Party, Status
-from escalate.directory.models import Person, StageContact
+from escalate.directory.models import Agency, Person, StageContact
 
 
 class EscalationNotFound(LookupError):
@@ -71,6 +71,14 @@ def awaiting_q(person: Person) -> Q:
     """Open escalations at a stage the person's level holds (the rule is access.holds_stage)."""
     procedure = rules.partnership_procedure(person.agency.partnership)
     return Q(status=Status.OPEN, current_stage__in=access.stages_held(person, procedure))
+
+
+def party_agencies(partnership_id: int) -> QuerySet[Agency]:
+    """The agencies that may be party to an escalation in a partnership: the active ones, and
+    never the partnership body itself (its business unit oversees, it does not disagree)."""
+    return Agency.objects.filter(
+        partnership_id=partnership_id, is_active=True, is_partnership_body=False
+    )
 
 
 def escalation_get_for(user: object, reference: str) -> Escalation:

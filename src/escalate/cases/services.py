@@ -21,7 +21,7 @@ from django.utils import timezone
 from escalate.accounts.models import User
 from escalate.audit.models import AuditAction, AuditResult, ObjectType
 from escalate.audit.services import audit_record
-from escalate.cases import access, rules
+from escalate.cases import access, rules, selectors
 from escalate.cases.access import Action
 from escalate.cases.models import (
     ContactMethod,
@@ -32,7 +32,7 @@ from escalate.cases.models import (
     PartyRole,
     Stage,
 )
-from escalate.directory.models import Agency, Partnership, Person
+from escalate.directory.models import Partnership, Person
 from escalate.procedures import events as ev
 from escalate.procedures import lifecycle as lc
 from escalate.procedures.schema import Procedure
@@ -125,12 +125,8 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
     procedure = rules.partnership_procedure(partnership)
     if data.category not in {c.id for c in procedure.categories}:
         raise ActionError(UNKNOWN_CATEGORY, "category")
-    receiving = Agency.objects.filter(
-        pk=data.receiving_agency_id,
-        partnership=partnership,
-        is_active=True,
-        is_partnership_body=False,
-    ).first()
+    eligible = selectors.party_agencies(partnership.pk)
+    receiving = eligible.filter(pk=data.receiving_agency_id).first()
     if receiving is None:
         raise ActionError(NOT_IN_PARTNERSHIP, "receiving_agency")
     if receiving.pk == person.agency_id:
@@ -150,9 +146,9 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
         raise ActionError(str(exc), "start_stage") from exc
     state = transition.state
     current_due, next_due = rules.derived_dates(procedure, partnership.calendar(), state)
-    others = Agency.objects.filter(
-        pk__in=data.other_agency_ids, partnership=partnership, is_partnership_body=False
-    ).exclude(pk__in=[person.agency_id, receiving.pk])
+    others = eligible.filter(pk__in=data.other_agency_ids).exclude(
+        pk__in=[person.agency_id, receiving.pk]
+    )
     with transaction.atomic():
         escalation = Escalation.objects.create(
             partnership=partnership,

@@ -86,7 +86,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
     person = access.person_of(request.user)
     if person is None:
         raise Http404
-    procedure = _procedure_for_viewer(request)
+    procedure = rules.partnership_procedure(person.agency.partnership)
     view = request.GET.get("view", "all")
     if view not in LIST_VIEWS:
         view = "all"

@@ -366,3 +366,12 @@ def test_every_raise_page_refuses_bad_input(world: World, step: str, bad: str) -
     assert "govuk-error-summary" in page
     assert SCRIPT not in page
     assert Escalation.objects.count() == 0
+
+
+def test_the_page_names_the_stages_levels_in_words(world: World) -> None:
+    """A viewer whose level does not hold the stage is told whose it is, in words (never the
+    schema's hyphenated values)."""
+    esc = raise_one(world, start_stage=3, immediate_risk=True, immediate_risk_reason="Risk")
+    page = signed_in(world.user("a", Level.PRACTITIONER)).get(f"/escalations/{esc.reference}/")
+    text = re.sub(r"\s+", " ", page.content.decode())
+    assert "This stage is for senior manager level." in text

@@ -229,6 +229,8 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "schedule": sched,
         "ladder": ladder,
         "stage_def": stage_def,
+        "stage_levels": words.levels(stage_def.levels),
+        "top_outcome": words.plain(procedure.top_stage.produces),
         "contacts": contacts,
         "who_by_agency": who_by_agency,
         "allowed": {a.value.replace("-", "_"): True for a in allowed},

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from escalate.procedures.schema import (
     AGENCY_TYPE_NAMES,
     Anchor,
     DueRule,
+    Level,
     Procedure,
     Recipient,
     Unit,
@@ -74,8 +77,18 @@ class StageText:
     notes: tuple[str, ...]
 
 
+def plain(value: StrEnum) -> str:
+    """A schema value in words: "line-manager" is "line manager"."""
+    return value.value.replace("-", " ")
+
+
+def levels(values: Iterable[Level]) -> str:
+    """The levels of a stage in words: "practitioner, line manager"."""
+    return ", ".join(plain(v) for v in values)
+
+
 def _recipient(r: Recipient) -> str:
-    return r.value.replace("-", " ").capitalize()
+    return plain(r).capitalize()
 
 
 def outline(procedure: Procedure) -> tuple[StageText, ...]:

@@ -44,8 +44,7 @@ def escalation_trail_for(user: object, reference: str) -> tuple[Escalation, Quer
     escalation = cases_selectors.escalation_brief_for(user, reference)
     if escalation is None:
         raise TrailNotFound(reference)
-    person = access.person_of(user)
-    if person is None or not person.is_business_unit:
+    if access.business_unit_person(user) is None:
         raise TrailNotFound(reference, partnership_id=escalation.partnership_id)
     entries = AuditEntry.objects.filter(
         object_type=ObjectType.ESCALATION,

@@ -43,6 +43,13 @@ def person_of(user: object) -> Person | None:
     return person if person.is_active else None
 
 
+def business_unit_person(user: object) -> Person | None:
+    """The user's person if they are their partnership's business unit (who alone import the
+    directory, export a subject's records and read an escalation's audit trail), else None."""
+    person = person_of(user)
+    return person if person is not None and person.is_business_unit else None
+
+
 def visible_q(person: Person | None) -> Q:
     """The filter of escalations a person may see (matches nothing for no person)."""
     if person is None:

@@ -77,8 +77,8 @@ def _same_reference(a: str, b: str) -> bool:
 
 def subject_access_export(*, user: object, reference: str) -> bytes:
     """Everything held about one subject reference, as a JSON file (business unit only)."""
-    person = access.person_of(user)
-    if person is None or not person.is_business_unit:
+    person = access.business_unit_person(user)
+    if person is None:
         raise PermissionError(NOT_BUSINESS_UNIT)
     if not reference.strip():
         raise ValueError(REFERENCE_REQUIRED)

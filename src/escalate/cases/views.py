@@ -424,8 +424,7 @@ def raise_start(request: HttpRequest) -> HttpResponseRedirect:
 @GET_POST
 def subject_access(request: HttpRequest) -> HttpResponse:
     """The reference is posted, never put in the URL; the file name carries no personal data."""
-    person = access.person_of(request.user)
-    if person is None or not person.is_business_unit:
+    if access.business_unit_person(request.user) is None:
         raise Http404
     form = forms.SubjectAccessForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -32,8 +32,8 @@ class ImportForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def directory_import(request: HttpRequest) -> HttpResponse:
-    person = access.person_of(request.user)
-    if person is None or not person.is_business_unit:
+    person = access.business_unit_person(request.user)
+    if person is None:
         raise Http404
     partnership = person.agency.partnership
     report = None

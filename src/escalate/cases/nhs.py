@@ -11,15 +11,20 @@ def normalise_nhs_number(text: str) -> str:
     return re.sub(r"[\s-]", "", text)
 
 
+def nhs_check_digit(nine_digits: str) -> int | None:
+    """The modulus 11 check digit of the first nine digits, or None when there is none (a
+    remainder that gives 10: no valid number starts with those nine digits)."""
+    total = sum(int(d) * w for d, w in zip(nine_digits, _WEIGHTS, strict=True))
+    check = (11 - total % 11) % 11
+    return None if check == 10 else check
+
+
 def is_valid_nhs_number(text: str) -> bool:
     digits = normalise_nhs_number(text)
     if not re.fullmatch(r"\d{10}", digits):
         return False
-    total = sum(int(d) * w for d, w in zip(digits[:9], _WEIGHTS, strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(digits[9])
+    check = nhs_check_digit(digits[:9])
+    return check is not None and check == int(digits[9])
 
 
 def format_nhs_number(text: str) -> str:

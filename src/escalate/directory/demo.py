@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -32,7 +32,7 @@ from escalate.cases.models import (
     Status,
     SubjectKind,
 )
-from escalate.cases.nhs import format_nhs_number
+from escalate.cases.nhs import format_nhs_number, nhs_check_digit
 from escalate.directory.models import (
     LEVEL_LABELS,
     LEVEL_RANK,
@@ -506,7 +506,7 @@ class _Builder:
             code = self.codes[agency.pk].code
             for stage in self.procedure.stages:
                 role = stage_role(self.procedure, stage.number, agency.agency_type)
-                levels = [lv for lv in stage.levels if lv in LEVEL_RANK]
+                levels = _directory_levels(stage.levels)
                 people = [self.people[(code, lv)] for lv in levels] or [self.business_manager]
                 rows.extend(
                     StageContact(agency=agency, stage=stage.number, person=p, role=role)
@@ -522,17 +522,26 @@ class _Builder:
     def holder(self, agency: Agency, stage: int) -> Person:
         """Who acts for the agency at a stage: the most senior level the stage names, or the
         business unit for a stage held only by the chair or a panel."""
-        levels = [lv for lv in self.procedure.stage(stage).levels if lv in LEVEL_RANK]
-        if not levels:
-            return self.business_manager
-        return self.person(agency, max(levels, key=lambda lv: LEVEL_RANK[lv]))
+        return self._stage_person(agency, stage, senior=True)
 
     def counterpart(self, agency: Agency, stage: int) -> Person:
         """Who the raiser speaks to in the other agency: the lowest level the stage names."""
-        levels = [lv for lv in self.procedure.stage(stage).levels if lv in LEVEL_RANK]
+        return self._stage_person(agency, stage, senior=False)
+
+    def _stage_person(self, agency: Agency, stage: int, *, senior: bool) -> Person:
+        """The agency's person at the most senior (or most junior) level the stage names, or
+        the business unit when the stage names no directory level."""
+        levels = _directory_levels(self.procedure.stage(stage).levels)
         if not levels:
             return self.business_manager
-        return self.person(agency, min(levels, key=lambda lv: LEVEL_RANK[lv]))
+        ranked = sorted(levels, key=LEVEL_RANK.__getitem__)
+        return self.person(agency, ranked[-1] if senior else ranked[0])
+
+
+def _directory_levels(levels: Iterable[Level]) -> list[Level]:
+    """The levels a stage names that people in the directory hold (not the chair or a panel),
+    in the order the stage names them."""
+    return [lv for lv in levels if lv in LEVEL_RANK]
 
 
 # ---------------------------------------------------------------------------------------
@@ -795,9 +804,8 @@ def nhs_test_numbers() -> Iterator[str]:
     """Valid NHS numbers from the 999 range, which is never issued (for tests and demos)."""
     for n in itertools.count():
         digits = f"999{n:06d}"
-        total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))
-        check = (11 - total % 11) % 11
-        if check == 10:
+        check = nhs_check_digit(digits)
+        if check is None:
             continue
         yield format_nhs_number(f"{digits}{check}")
 

@@ -60,14 +60,11 @@ class ClosureDay(models.Model):
         return f"{self.on}: {self.reason}"
 
 
-AGENCY_TYPE_LABELS = AGENCY_TYPE_NAMES
-
-
 class Agency(models.Model):
     partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="agencies")
     name = models.CharField(max_length=200)
     agency_type = models.CharField(
-        max_length=40, choices=[(k.value, v) for k, v in AGENCY_TYPE_LABELS.items()]
+        max_length=40, choices=[(k.value, v) for k, v in AGENCY_TYPE_NAMES.items()]
     )
     is_active = models.BooleanField(default=True)
     is_partnership_body = models.BooleanField(

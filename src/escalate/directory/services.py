@@ -27,7 +27,6 @@ from escalate.audit.models import AuditAction, ObjectType
 from escalate.audit.services import audit_record
 from escalate.cases import rules
 from escalate.directory.models import (
-    AGENCY_TYPE_LABELS,
     LEVEL_LABELS,
     Agency,
     Partnership,
@@ -35,7 +34,7 @@ from escalate.directory.models import (
     StageContact,
 )
 from escalate.procedures.registry import UnknownProcedureError
-from escalate.procedures.schema import AgencyType, Procedure
+from escalate.procedures.schema import AGENCY_TYPE_NAMES, AgencyType, Procedure
 
 # ---------------------------------------------------------------------------------------
 # The format
@@ -162,10 +161,6 @@ class Counts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.created + self.updated + self.unchanged
 
 
 @dataclass(frozen=True)
@@ -343,9 +338,9 @@ def _choices(labels: Mapping[Any, str]) -> dict[str, str]:
     return out
 
 
-AGENCY_TYPES = _choices(AGENCY_TYPE_LABELS)
+AGENCY_TYPES = _choices(AGENCY_TYPE_NAMES)
 LEVELS = _choices(LEVEL_LABELS)
-AGENCY_TYPE_VALUES = ", ".join(t.value for t in AGENCY_TYPE_LABELS)
+AGENCY_TYPE_VALUES = ", ".join(t.value for t in AGENCY_TYPE_NAMES)
 LEVEL_VALUES = ", ".join(lv.value for lv in LEVEL_LABELS)
 
 
@@ -608,7 +603,8 @@ class _Plan:
         self.procedure = procedure
         self.stored_agencies = {_key(a.name): a for a in partnership.agencies.all()}
         self.stored_people: dict[str, list[Person]] = {}
-        for p in Person.objects.filter(agency__partnership=partnership).exclude(email=""):
+        stored = Person.objects.filter(agency__partnership=partnership).exclude(email="")
+        for p in stored.select_related("agency"):
             self.stored_people.setdefault(p.email.casefold(), []).append(p)
         self.agencies: dict[str, tuple[_Row, _AgencyData | None]] = {}
         self.people: dict[str, tuple[_Row, _PersonData | None]] = {}
@@ -616,6 +612,8 @@ class _Plan:
         self.contacts: dict[tuple[str, int, str], tuple[_Row, _ContactData]] = {}
         self.person_rows: list[tuple[_Row, _PersonData]] = []
         self.contact_rows: list[tuple[_Row, _ContactData]] = []
+        # Stored stage contacts, loaded when applied: see ``_contact_key``.
+        self.stored_contacts: dict[tuple[int, int, int | None, str | None], StageContact] = {}
 
     def check(self, row: _Row, header: list[str]) -> None:
         for column, value in row.cells.items():
@@ -716,6 +714,10 @@ class _Plan:
                     row.reasons.append(ROW_PERSON_AMBIGUOUS.format(email=contact.email))
 
     def apply(self, report: ImportReport) -> None:
+        stored_contacts = StageContact.objects.filter(agency__partnership=self.partnership)
+        for stored in stored_contacts.order_by("pk"):
+            key = _contact_key(stored.agency_id, stored.stage, stored.person_id, stored.role)
+            self.stored_contacts.setdefault(key, stored)
         agencies = dict(self.stored_agencies)
         for row, data in self.agencies.values():
             if data is None or row.reasons:
@@ -780,15 +782,23 @@ class _Plan:
         self, data: _ContactData, agency: Agency, person: Person | None, counts: Counts
     ) -> None:
         role = data.role or stage_role(self.procedure, data.stage, agency.agency_type)
-        existing = StageContact.objects.filter(agency=agency, stage=data.stage, person=person)
-        if person is None:
-            existing = existing.filter(role=role)
-        contact = existing.first()
+        key = _contact_key(agency.pk, data.stage, person.pk if person else None, role)
+        contact = self.stored_contacts.get(key)
         if contact is None:
             counts.created += 1
-            StageContact.objects.create(agency=agency, stage=data.stage, person=person, role=role)
+            self.stored_contacts[key] = StageContact.objects.create(
+                agency=agency, stage=data.stage, person=person, role=role
+            )
             return
         _update(contact, {"role": role}, counts)
+
+
+def _contact_key(
+    agency_id: int, stage: int, person_id: int | None, role: str
+) -> tuple[int, int, int | None, str | None]:
+    """What makes a stage contact the same one: agency, stage and person, or (with no person)
+    agency, stage and role."""
+    return (agency_id, stage, person_id, role if person_id is None else None)
 
 
 def _update(
@@ -804,8 +814,3 @@ def _update(
     obj.save(update_fields=changed)
     counts.updated += 1
     return True
-
-
-def _email_key(row: _Row) -> str:
-    email = row.get("email")
-    return email.casefold() if email else ""

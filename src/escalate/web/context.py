@@ -7,17 +7,18 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from escalate.directory.models import Partnership
+
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    person = (
-        getattr(getattr(request, "user", None), "person", None)
-        if request.user.is_authenticated
+    user = getattr(request, "user", None)
+    partnership = (
+        Partnership.objects.filter(agencies__people__user_id=user.pk).first()
+        if user is not None and user.is_authenticated
         else None
     )
-    partnership = person.agency.partnership if person is not None else None
     return {
         "service_name": "Escalate",
-        "viewer_person": person,
         "viewer_partnership": partnership,
         "demo_mode": settings.ESCALATE_DEMO,
     }

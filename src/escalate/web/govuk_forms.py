@@ -224,7 +224,3 @@ def _apply_govuk_messages(field: forms.Field, label: str) -> None:
 
 class GovukForm(GovukFormMixin, forms.Form):
     """A ``forms.Form`` with the GOV.UK conventions of :class:`GovukFormMixin`."""
-
-
-class GovukModelForm(GovukFormMixin, forms.ModelForm):  # type: ignore[type-arg]
-    """A ``forms.ModelForm`` with the GOV.UK conventions of :class:`GovukFormMixin`."""

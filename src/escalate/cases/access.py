@@ -81,7 +81,7 @@ def _referred_to_panel_q(person: Person) -> Q:
     return q
 
 
-def is_party(person: Person, escalation: Escalation, parties: list[Party]) -> PartyRole | None:
+def is_party(person: Person, parties: list[Party]) -> PartyRole | None:
     for party in parties:
         if party.agency_id == person.agency_id:
             return PartyRole(party.role)
@@ -106,7 +106,7 @@ def allowed_actions(
     """What this person may do to this escalation now (the service checks again)."""
     if person is None or person.agency.partnership_id != escalation.partnership_id:
         return frozenset()
-    role = is_party(person, escalation, parties)
+    role = is_party(person, parties)
     if role is None and not person.is_business_unit:
         return frozenset()
     allowed = {Action.RECORD}

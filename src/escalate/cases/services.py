@@ -35,6 +35,7 @@ from escalate.cases.models import (
 from escalate.directory.models import Partnership, Person
 from escalate.procedures import events as ev
 from escalate.procedures import lifecycle as lc
+from escalate.procedures.calendar import WorkingCalendar
 from escalate.procedures.schema import Procedure
 
 CONCURRENT_CHANGE = (
@@ -220,6 +221,7 @@ class _Loaded:
     entries: list[Entry]
     person: Person
     state: lc.EscalationState
+    calendar: WorkingCalendar
 
 
 def _load(user: object, escalation: Escalation, action: Action, version: int) -> _Loaded:
@@ -233,7 +235,8 @@ def _load(user: object, escalation: Escalation, action: Action, version: int) ->
     stages = list(escalation.stages.all())
     entries = list(escalation.entries.all())
     state = rules.state_of(escalation, stages, entries)
-    return _Loaded(escalation, procedure, parties, stages, entries, person, state)
+    calendar = escalation.partnership.calendar()
+    return _Loaded(escalation, procedure, parties, stages, entries, person, state, calendar)
 
 
 def _commit(
@@ -247,8 +250,7 @@ def _commit(
 ) -> Escalation:
     """Write the new state with a version check, then the entries. One transaction."""
     esc = loaded.escalation
-    calendar = esc.partnership.calendar()
-    current_due, next_due = rules.derived_dates(loaded.procedure, calendar, new_state)
+    current_due, next_due = rules.derived_dates(loaded.procedure, loaded.calendar, new_state)
     changes = {
         "status": new_state.status.value,
         "current_stage": new_state.current.number,
@@ -464,7 +466,6 @@ def escalation_bring_forward(
     obligation: str | None = None,
 ) -> Escalation:
     now = today()
-    calendar = escalation.partnership.calendar()
     return _run(
         service="escalation_bring_forward",
         user=user,
@@ -475,7 +476,7 @@ def escalation_bring_forward(
         step=lambda ld: lc.set_protective_due(
             ld.procedure,
             ld.state,
-            calendar,
+            ld.calendar,
             stage=ld.state.current.number,
             due_on=due_on,
             reason=reason,
@@ -572,7 +573,7 @@ def escalation_record_view(
     service = "escalation_record_view"
     with _audited_refusal(user, escalation, service):
         loaded = _load(user, escalation, Action.RECORD, version)
-        if access.is_party(loaded.person, escalation, loaded.parties) is None:
+        if access.is_party(loaded.person, loaded.parties) is None:
             raise ActionError(NOT_ALLOWED.format(action="give a view on"))
         entry = _entry(user, loaded, EntryKind.VIEW, today(), text=view.strip())
         return _commit(loaded, version, loaded.state, [entry], user=user, service=service)

@@ -201,9 +201,8 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
             }
         )
     contacts = selectors.stage_contacts_for(escalation, escalation.current_stage)
-    party_types = {p.agency_id: p.agency.agency_type for p in parties}
     who_by_agency = [
-        (p.agency, stage_def.who_by_agency.get(party_types[p.agency_id]))  # type: ignore[call-overload]
+        (p.agency, stage_def.who_by_agency.get(p.agency.agency_type))  # type: ignore[call-overload]
         for p in parties
     ]
     event_names = {e.id: e.name for e in procedure.events}

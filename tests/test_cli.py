@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from escalate.cli import DIRS_ENV, main
-from escalate.procedures.registry import BUILT_IN_DIR, load_registry
+from escalate.cli import main
+from escalate.procedures.registry import BUILT_IN_DIR, DIRS_ENV, load_registry
 
 REGISTRY = load_registry()
 ESCALATE = Path(sys.executable).with_name("escalate")  # .venv/bin/escalate

@@ -18,11 +18,15 @@ from typing import Any, NoReturn
 
 from escalate.procedures import clock, words
 from escalate.procedures.calendar import working_calendar
-from escalate.procedures.registry import Registry, UnknownProcedureError, load_registry
+from escalate.procedures.registry import (
+    DIRS_ENV,
+    Registry,
+    UnknownProcedureError,
+    dirs_from_env,
+    load_registry,
+)
 from escalate.procedures.schema import DefinitionError, Division, Procedure, load_definition
 
-#: Extra definition directories, separated by the OS path separator (":" on Unix).
-DIRS_ENV = "ESCALATE_PROCEDURE_DIRS"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -58,7 +62,7 @@ def _entries(values: Sequence[str], procedure: Procedure) -> dict[int, dt.date]:
 
 
 def _registry(args: argparse.Namespace) -> Registry:
-    dirs = [Path(d) for d in os.environ.get(DIRS_ENV, "").split(os.pathsep) if d]
+    dirs = dirs_from_env(os.environ)
     dirs += [Path(d) for d in args.definitions or ()]
     return load_registry(dirs)
 

@@ -7,24 +7,20 @@ import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from escalate.cases.models import Entry, EntryKind, Escalation, Stage
 from escalate.directory.models import Partnership
 from escalate.procedures import clock
 from escalate.procedures import lifecycle as lc
 from escalate.procedures.calendar import WorkingCalendar
-from escalate.procedures.registry import Registry, load_registry
+from escalate.procedures.registry import Registry, dirs_from_env, load_registry
 from escalate.procedures.schema import Procedure
-
-PROCEDURE_DIRS_ENV = "ESCALATE_PROCEDURE_DIRS"
 
 
 @functools.cache
 def registry() -> Registry:
     """Every procedure definition, loaded and validated once per process."""
-    dirs = [Path(d) for d in os.environ.get(PROCEDURE_DIRS_ENV, "").split(os.pathsep) if d]
-    return load_registry(dirs)
+    return load_registry(dirs_from_env(os.environ))
 
 
 def partnership_procedure(partnership: Partnership) -> Procedure:

@@ -4,7 +4,8 @@ partnership adds by dropping a file into a directory it names."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from escalate.procedures.schema import DefinitionError, Problem, Procedure, load
 
 BUILT_IN_DIR = Path(__file__).parent / "definitions"
 SUFFIXES = (".yaml", ".yml")
+#: Extra definition directories, separated by the OS path separator (":" on Unix).
+DIRS_ENV = "ESCALATE_PROCEDURE_DIRS"
 
 
 class UnknownProcedureError(LookupError):
@@ -48,6 +51,11 @@ class Registry:
         if not candidates:
             raise UnknownProcedureError(f"no version of '{procedure_id}' is in force on {on}")
         return candidates[-1]
+
+
+def dirs_from_env(environ: Mapping[str, str]) -> list[Path]:
+    """The extra definition directories named in ``environ[DIRS_ENV]`` (none if unset)."""
+    return [Path(d) for d in environ.get(DIRS_ENV, "").split(os.pathsep) if d]
 
 
 def definition_files(directories: Iterable[Path]) -> list[Path]:

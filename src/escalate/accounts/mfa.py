@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from io import BytesIO
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import django_otp
 import segno
@@ -53,7 +52,6 @@ from escalate.accounts.models import User
 from escalate.audit.models import AuditAction, AuditResult
 from escalate.audit.services import audit_account, client_ip
 
-ISSUER = "Escalate"
 TOTP_DEVICE_NAME = "Authenticator app"
 DEMO_DEVICE_NAME = "Demo authenticator"
 RECOVERY_DEVICE_NAME = "Recovery codes"
@@ -149,25 +147,12 @@ def secret_text(device: TOTPDevice) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-def config_url(device: TOTPDevice) -> str:
-    """The ``otpauth://`` address an authenticator app reads from the QR code."""
-    label = quote(f"{ISSUER}:{device.user.get_username()}")
-    params = urlencode(
-        {
-            "secret": b32encode(device.bin_key).decode("ascii").rstrip("="),
-            "issuer": ISSUER,
-            "algorithm": "SHA1",
-            "digits": device.digits,
-            "period": device.step,
-        }
-    )
-    return f"otpauth://totp/{label}?{params}"
-
-
 def qr_code_svg(device: TOTPDevice) -> bytes:
-    """The set-up QR code as a standalone SVG document (no scripts, no styles)."""
+    """The set-up QR code as a standalone SVG document (no scripts, no styles). It holds
+    django-otp's ``otpauth://`` address for the device, with ``settings.OTP_TOTP_ISSUER`` as
+    its issuer and label prefix."""
     out = BytesIO()
-    segno.make(config_url(device), error="m").save(
+    segno.make(device.config_url, error="m").save(
         out,
         kind="svg",
         scale=5,

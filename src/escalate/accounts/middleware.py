@@ -25,7 +25,9 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import urlencode
+
+from escalate.accounts import mfa
+from escalate.accounts.redirects import with_next
 
 #: Session key: when this session last made a request (whole seconds since the epoch).
 LAST_ACTIVITY_KEY = "accounts_last_activity"
@@ -114,13 +116,12 @@ class SecondFactorRequiredMiddleware:
         user = request.user
         if not user.is_authenticated:
             return None
-        is_verified = getattr(user, "is_verified", None)
-        if callable(is_verified) and is_verified():  # django-otp's OTPMiddleware sets it
+        if mfa.is_verified(user):
             return None
         match = request.resolver_match
         if match is not None and match.view_name in SIGN_IN_VIEWS:
             return None
         target = _url("accounts:verify", settings.LOGIN_URL)
         if request.method in ("GET", "HEAD"):
-            target = f"{target}?{urlencode({'next': request.get_full_path()})}"
+            target = with_next(target, request.get_full_path())
         return HttpResponseRedirect(target)

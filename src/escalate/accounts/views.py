@@ -25,10 +25,11 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from escalate.accounts import mfa, services
@@ -45,8 +46,8 @@ from escalate.accounts.forms import (
 )
 from escalate.accounts.middleware import idle_timeout_seconds, seconds_left, touch
 from escalate.accounts.models import User
-from escalate.audit.models import AuditAction
-from escalate.audit.services import audit_account, audit_record, client_ip
+from escalate.accounts.redirects import with_next
+from escalate.audit.services import client_ip
 
 #: Session key: when this sign-in last e-mailed a link to open the set-up window.
 SET_UP_LINK_SENT_KEY = "accounts_set_up_link_sent"
@@ -71,10 +72,6 @@ def _next_url(request: HttpRequest) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def _with_next(url: str, next_url: str) -> str:
-    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
-
-
 def _user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)  # noqa: S101 - only called once is_authenticated holds
@@ -92,7 +89,7 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         super().form_valid(form)  # signs in (not yet past the second factor)
-        return HttpResponseRedirect(_with_next(reverse("accounts:verify"), self.get_success_url()))
+        return HttpResponseRedirect(with_next(reverse("accounts:verify"), self.get_success_url()))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -139,10 +136,18 @@ def _duration(seconds: int) -> str:
     return f"{seconds} second{'' if seconds == 1 else 's'}"
 
 
-def _code_error(checked: mfa.Checked, wrong: str) -> str:
+def _code_refused(
+    request: HttpRequest, form: Form, field: str, checked: mfa.Checked, wrong: str
+) -> HttpResponse | None:
+    """A code that was not accepted. A wrong one counts as a failure, and too many start the
+    sign-in again (that response is returned); otherwise the form says why (``wrong``, or how
+    long to wait after the device's back-off)."""
+    if checked.result == mfa.CodeResult.WRONG and mfa.record_failure(request):
+        return _restart(request)
     if checked.result == mfa.CodeResult.TOO_SOON:
-        return CODE_TOO_SOON.format(wait=_duration(checked.wait_seconds))
-    return wrong
+        wrong = CODE_TOO_SOON.format(wait=_duration(checked.wait_seconds))
+    form.add_error(field, wrong)
+    return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -156,7 +161,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     device = mfa.totp_device(user)
     if device is None:
         if not settings.ESCALATE_DEMO:
-            return redirect(_with_next(reverse("accounts:set-up"), next_url))
+            return redirect(with_next(reverse("accounts:set-up"), next_url))
         device = mfa.demo_device(user)
 
     form = CodeForm(request.POST or None)
@@ -165,9 +170,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         if checked.result == mfa.CodeResult.ACCEPTED and checked.device is not None:
             mfa.complete_sign_in(request, checked.device)
             return HttpResponseRedirect(next_url)
-        if checked.result == mfa.CodeResult.WRONG and mfa.record_failure(request):
-            return _restart(request)
-        form.add_error("otp_token", _code_error(checked, CODE_WRONG))
+        if restart := _code_refused(request, form, "otp_token", checked, CODE_WRONG):
+            return restart
     context = {
         "form": form,
         "next": next_url,
@@ -197,9 +201,8 @@ def recovery_code(request: HttpRequest) -> HttpResponse:
                 "Your account if you are running out.",
             )
             return HttpResponseRedirect(next_url)
-        if checked.result == mfa.CodeResult.WRONG and mfa.record_failure(request):
-            return _restart(request)
-        form.add_error("recovery_code", _code_error(checked, RECOVERY_WRONG))
+        if restart := _code_refused(request, form, "recovery_code", checked, RECOVERY_WRONG):
+            return restart
     return render(request, "accounts/recovery_code.html", {"form": form, "next": next_url})
 
 
@@ -217,7 +220,7 @@ def set_up(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     next_url = _next_url(request)
     if mfa.totp_device(user) is not None:
-        return redirect(_with_next(reverse("accounts:verify"), next_url))
+        return redirect(with_next(reverse("accounts:verify"), next_url))
     if not mfa.set_up_allowed(user):
         return _set_up_needs_link(request, user, next_url)
     device = mfa.device_being_set_up(user)
@@ -230,19 +233,11 @@ def set_up(request: HttpRequest) -> HttpResponse:
             mfa.complete_sign_in(request, device)
             codes = mfa.new_recovery_codes(user, reason="set-up")
             request.session[NEW_RECOVERY_CODES_KEY] = codes
-            return redirect(_with_next(reverse("accounts:recovery-codes"), next_url))
-        if checked.result == mfa.CodeResult.WRONG and mfa.record_failure(request):
-            return _restart(request)
-        form.add_error("otp_token", _code_error(checked, CODE_WRONG))
+            return redirect(with_next(reverse("accounts:recovery-codes"), next_url))
+        if restart := _code_refused(request, form, "otp_token", checked, CODE_WRONG):
+            return restart
     context = {"form": form, "next": next_url, "secret": mfa.secret_text(device)}
     return render(request, "accounts/set_up.html", context)
-
-
-def _reset_email_context() -> dict[str, str]:
-    return {
-        "valid_minutes": str(settings.PASSWORD_RESET_TIMEOUT // 60),
-        "set_up_hours": str(settings.ESCALATE_SET_UP_WINDOW_HOURS),
-    }
 
 
 def _set_up_needs_link(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
@@ -253,24 +248,10 @@ def _set_up_needs_link(request: HttpRequest, user: User, next_url: str) -> HttpR
     if request.method == "POST":
         last = float(request.session.get(SET_UP_LINK_SENT_KEY, 0))
         if time.time() - last >= SET_UP_LINK_INTERVAL_SECONDS:
-            form = PasswordResetForm({"email": user.email})
-            if form.is_valid():
-                form.save(
-                    request=request,
-                    use_https=request.is_secure(),
-                    subject_template_name=PasswordResetView.subject_template_name,
-                    email_template_name=PasswordResetView.email_template_name,
-                    extra_email_context=_reset_email_context(),
-                )
+            services.account_send_set_up_link(user=user, request=request)
             request.session[SET_UP_LINK_SENT_KEY] = time.time()
-            audit_account(
-                actor=user,
-                account=user,
-                action=AuditAction.PASSWORD_RESET_REQUESTED,
-                detail={"why": "set-up"},
-            )
         sent = True
-    context = {"sent": sent, "next": next_url, **_reset_email_context()}
+    context = {"sent": sent, "next": next_url, **services.reset_email_context()}
     return render(request, "accounts/set_up_needs_link.html", context)
 
 
@@ -433,21 +414,16 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     form_class = PasswordResetForm
     template_name = "accounts/password_reset.html"
-    subject_template_name = "accounts/email/password_reset_subject.txt"
-    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = services.RESET_SUBJECT_TEMPLATE
+    email_template_name = services.RESET_EMAIL_TEMPLATE
     success_url = reverse_lazy("accounts:password-reset-done")
 
     @property
     def extra_email_context(self) -> dict[str, str]:  # type: ignore[override]
-        return _reset_email_context()
+        return services.reset_email_context()
 
     def form_valid(self, form: Any) -> HttpResponse:
-        # Recorded the same whether or not the address has an account; the address is not kept.
-        audit_record(
-            actor=None,
-            action=AuditAction.PASSWORD_RESET_REQUESTED,
-            ip=client_ip(self.request),
-        )
+        services.account_record_password_reset_request(ip=client_ip(self.request))
         return super().form_valid(form)
 
 

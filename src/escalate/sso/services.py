@@ -1,8 +1,9 @@
 """Linking and unlinking organisation accounts. One entry point per change; the database's
 unique (issuer, subject) constraint is the guard that holds even when two requests race.
 
-Every link and unlink, and every refused one, is in the audit trail: the user's id, the link's
-id and the provider (issuer), never the subject or any other claim."""
+Every link and unlink, every refused one, and every refused round trip to the provider is in the
+audit trail: the user's id, the link's id and the provider (issuer), never the subject or any
+other claim."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from escalate.audit.models import AuditAction, AuditResult
-from escalate.audit.services import audit_account
+from escalate.audit.services import audit_account, audit_record
 from escalate.sso.models import OidcIdentity
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
     from escalate.accounts.models import User
 
 IDENTITY_LINKED_TO_ANOTHER_USER = (
@@ -96,3 +100,24 @@ def identity_unlink(*, user: User, identity_id: int) -> None:
 
 def identity_record_use(*, issuer: str, subject: str) -> None:
     OidcIdentity.objects.filter(issuer=issuer, subject=subject).update(last_used_at=timezone.now())
+
+
+def round_trip_record_refusal(
+    *, user: AbstractBaseUser | AnonymousUser, linking: bool, reason: str
+) -> None:
+    """A refused round trip to the provider. A refused sign-in is a failed sign-in by nobody
+    known; a refused link is the signed-in ``user``'s. Either way only our reason is kept: no
+    claim, no subject, no e-mail address."""
+    detail = {"method": "single-sign-on", "reason": reason}
+    if linking and user.is_authenticated:
+        audit_account(
+            actor=user,
+            account=user,
+            action=AuditAction.SSO_LINKED,
+            result=AuditResult.REFUSED,
+            detail=detail,
+        )
+        return
+    audit_record(
+        actor=None, action=AuditAction.SIGN_IN_FAILED, result=AuditResult.FAILED, detail=detail
+    )

@@ -32,8 +32,7 @@ from mozilla_django_oidc.views import (
     OIDCAuthenticationRequestView,
 )
 
-from escalate.audit.models import AuditAction, AuditResult
-from escalate.audit.services import audit_account, audit_record
+from escalate.accounts import mfa
 from escalate.sso import selectors, services
 from escalate.sso.backends import IdTokenRefused, OidcIdentityBackend
 from escalate.sso.conf import BACKEND_PATH, setting, sso_enabled
@@ -63,38 +62,11 @@ LINK = "link"
 STATE_MAX_AGE_SECONDS = 600
 
 
-def second_factor_passed(user: Any) -> bool:
-    """Whether this session has passed the accounts app's second factor. django-otp's
-    middleware gives the user ``is_verified()``; without that middleware no session can have
-    passed one, and there is nothing more to check here."""
-    is_verified = getattr(user, "is_verified", None)
-    return True if is_verified is None else bool(is_verified())
-
-
 #: Why a round trip was refused, as the log and the audit trail record it (never a claim).
 REASON_STATE = "unknown, used or expired state"
 REASON_NOT_FINISHED = "did not finish at the provider"
 REASON_NOT_LINKED = "organisation account not linked or inactive"
 REASON_NOT_STARTER = "not the user who started the link"
-
-
-def audit_refusal(request: HttpRequest, intent: object, reason: str) -> None:
-    """A refused sign-in is a failed sign-in by nobody known; a refused link is the signed-in
-    user's. Either way only our reason is kept: no claim, no subject, no e-mail address."""
-    detail = {"method": "single-sign-on", "reason": reason}
-    user = request.user
-    if intent == LINK and user.is_authenticated:
-        audit_account(
-            actor=user,
-            account=user,
-            action=AuditAction.SSO_LINKED,
-            result=AuditResult.REFUSED,
-            detail=detail,
-        )
-        return
-    audit_record(
-        actor=None, action=AuditAction.SIGN_IN_FAILED, result=AuditResult.FAILED, detail=detail
-    )
 
 
 def refused(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
@@ -136,7 +108,7 @@ class LinkStartView(SsoOnlyMixin, LoginRequiredMixin, _StartView):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest) -> Any:
-        if not second_factor_passed(request.user):
+        if not mfa.is_verified(request.user):
             raise PermissionDenied
         return self.start(request, intent=LINK, link_user_id=request.user.pk)
 
@@ -154,13 +126,17 @@ class CallbackView(SsoOnlyMixin, OIDCAuthenticationCallbackView):  # type: ignor
         entry = self.take_state(request)
         if entry is None:
             logger.warning("Single sign-on refused: %s", REASON_STATE)
-            audit_refusal(request, None, REASON_STATE)
+            services.round_trip_record_refusal(
+                user=request.user, linking=False, reason=REASON_STATE
+            )
             return refused(request, NOT_CONFIRMED, status=400)
         intent = entry.get(INTENT_KEY)
         code = request.GET.get("code")
         if request.GET.get("error") or not code:
             logger.info("Single sign-on %s", REASON_NOT_FINISHED)
-            audit_refusal(request, intent, REASON_NOT_FINISHED)
+            services.round_trip_record_refusal(
+                user=request.user, linking=intent == LINK, reason=REASON_NOT_FINISHED
+            )
             return refused(request, NOT_FINISHED)
         backend = OidcIdentityBackend()
         try:
@@ -172,13 +148,15 @@ class CallbackView(SsoOnlyMixin, OIDCAuthenticationCallbackView):  # type: ignor
             )
         except IdTokenRefused as exc:
             logger.warning("Single sign-on refused: %s", exc.reason)
-            audit_refusal(request, intent, exc.reason)
+            services.round_trip_record_refusal(
+                user=request.user, linking=intent == LINK, reason=exc.reason
+            )
             return refused(request, LINK_NOT_CONFIRMED if intent == LINK else NOT_CONFIRMED)
         if intent == LINK:
             return self.link(request, entry, claims)
         if intent == SIGN_IN:
             return self.sign_in(request, backend, claims)
-        audit_refusal(request, None, REASON_STATE)
+        services.round_trip_record_refusal(user=request.user, linking=False, reason=REASON_STATE)
         return refused(request, NOT_CONFIRMED, status=400)
 
     @staticmethod
@@ -203,7 +181,9 @@ class CallbackView(SsoOnlyMixin, OIDCAuthenticationCallbackView):  # type: ignor
         user = backend.user_for_claims(claims)
         if user is None:
             logger.info("Single sign-on refused: %s", REASON_NOT_LINKED)
-            audit_refusal(request, SIGN_IN, REASON_NOT_LINKED)
+            services.round_trip_record_refusal(
+                user=request.user, linking=False, reason=REASON_NOT_LINKED
+            )
             return refused(request, NOT_LINKED)
         next_url = self.success_url  # the checked ?next= from the start, or LOGIN_REDIRECT_URL
         auth.login(request, user, backend=BACKEND_PATH)
@@ -219,10 +199,12 @@ class CallbackView(SsoOnlyMixin, OIDCAuthenticationCallbackView):  # type: ignor
         if (
             not user.is_authenticated
             or user.pk != entry.get(LINK_USER_KEY)
-            or not second_factor_passed(user)
+            or not mfa.is_verified(user)
         ):
             logger.warning("Single sign-on link refused: %s", REASON_NOT_STARTER)
-            audit_refusal(request, LINK, REASON_NOT_STARTER)
+            services.round_trip_record_refusal(
+                user=request.user, linking=True, reason=REASON_NOT_STARTER
+            )
             return refused(request, LINK_NOT_CONFIRMED)
         try:
             services.identity_link(user=user, issuer=claims["iss"], subject=claims["sub"])
@@ -239,7 +221,7 @@ class IdentitiesView(SsoOnlyMixin, LoginRequiredMixin, View):
     http_method_names = ["get", "head"]
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        if not second_factor_passed(request.user):
+        if not mfa.is_verified(request.user):
             raise PermissionDenied
         response = render(
             request,
@@ -254,7 +236,7 @@ class UnlinkView(SsoOnlyMixin, LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if not second_factor_passed(request.user):
+        if not mfa.is_verified(request.user):
             raise PermissionDenied
         try:
             services.identity_unlink(user=request.user, identity_id=pk)  # type: ignore[arg-type]

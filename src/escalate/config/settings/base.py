@@ -171,6 +171,9 @@ PASSWORD_RESET_TIMEOUT = 60 * int(os.environ.get("ESCALATE_PASSWORD_RESET_MINUTE
 #: it holds its mailbox (choosing a password from an e-mailed link) or of an administrator's
 #: "set up a new app" (escalate.accounts.mfa.allow_set_up): a password alone never adds an app.
 ESCALATE_SET_UP_WINDOW_HOURS = int(os.environ.get("ESCALATE_SET_UP_WINDOW_HOURS", "24"))
+#: The issuer (and label prefix) in the set-up QR code's ``otpauth://`` address: django-otp's
+#: ``TOTPDevice.config_url`` reads it (escalate.accounts.mfa.qr_code_svg).
+OTP_TOTP_ISSUER = "Escalate"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"  # signing out deletes the session
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = 12 * 60 * 60  # the server forgets an abandoned session after 12 hours

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils.http import urlencode
 
+from escalate.accounts.redirects import with_next
 from escalate.sso.conf import sso_enabled
 
 register = template.Library()
@@ -20,8 +20,7 @@ def sso_sign_in_url(next_url: str = "") -> str:
     """Where "Sign in with your organisation's account" goes (with ``next``), or ""."""
     if not sso_enabled():
         return ""
-    url = reverse("sso:start")
-    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+    return with_next(reverse("sso:start"), next_url)
 
 
 @register.simple_tag

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.test import Client
 
+from escalate.cases import services
 from escalate.cases.models import Escalation, Status
 from escalate.procedures.schema import Level
 from tests.cases.conftest import PROCEDURE_IDS, World, make_world, raise_one
@@ -375,3 +376,25 @@ def test_the_page_names_the_stages_levels_in_words(world: World) -> None:
     page = signed_in(world.user("a", Level.PRACTITIONER)).get(f"/escalations/{esc.reference}/")
     text = re.sub(r"\s+", " ", page.content.decode())
     assert "This stage is for senior manager level." in text
+
+
+def test_the_page_offers_only_what_will_be_accepted(world: World) -> None:
+    """No link that leads to a refusal: after withdrawal there is nothing more to record but a
+    party's view, and a business unit that is not a party is not asked for its agency's view."""
+    esc = raise_one(world)
+    url = f"/escalations/{esc.reference}/"
+    bu_page = signed_in(world.bu_user).get(url).content.decode()
+    assert "Record a contact or meeting" in bu_page
+    assert "Give your agency's view" not in bu_page
+
+    raiser = world.user("a", Level.PRACTITIONER)
+    page = signed_in(raiser).get(url).content.decode()
+    assert "Record a contact or meeting" in page and "Give your agency's view" in page
+    esc = services.escalation_withdraw(
+        user=raiser, escalation=esc, version=esc.version, on=D(2026, 3, 3), reason="In error"
+    )
+    page = signed_in(raiser).get(url).content.decode()
+    assert "Give your agency's view" in page
+    for refused in ("Record a contact or meeting", "Record a duty done", "Record a meeting held"):
+        assert refused not in page, refused
+    assert "What you can do" not in signed_in(world.bu_user).get(url).content.decode()

@@ -302,3 +302,51 @@ def test_written_confirmation_meets_the_confirm_duty() -> None:
     facts = t.state.facts()
     plan = clock.plan(REDBRIDGE, CAL, facts)
     assert clock.overdue(REDBRIDGE, CAL, plan, facts, D(2026, 3, 10)) == []
+
+
+def _closed_states(procedure: Procedure) -> dict[str, lc.EscalationState]:
+    day = OUTSET + dt.timedelta(days=1)
+    top = walk_to_top(procedure)
+    return {
+        "open": raised(procedure),
+        "resolved": lc.resolve(procedure, raised(procedure), resolved_on=day, outcome="x").state,
+        "withdrawn": lc.withdraw(procedure, raised(procedure), withdrawn_on=day, reason="x").state,
+        "decided": lc.decide(procedure, top, decided_on=D(2026, 5, 1), decision="x").state,
+    }
+
+
+def _record(
+    procedure: Procedure, state: lc.EscalationState, kind: lc.Record, on: dt.date
+) -> lc.Transition:
+    if kind is lc.Record.CONTACT:
+        return lc.record_contact(procedure, state, occurred_on=on, recorded_on=on, kind="call")
+    if kind is lc.Record.EVENT:
+        return lc.record_event(procedure, state, event=procedure.events[0].id, occurred_on=on)
+    duty = procedure.stage(state.current.number).obligations[-1].id
+    return lc.meet_obligation(procedure, state, obligation=duty, met_on=on)
+
+
+@pytest.mark.parametrize("procedure", PROCEDURES, ids=lambda p: p.id)
+def test_recordable_says_exactly_what_the_record_functions_accept(procedure: Procedure) -> None:
+    """The page offers what ``recordable`` names; each record function accepts exactly that,
+    and refuses the rest with the not-open message."""
+    on = D(2026, 5, 1)
+    tried = 0
+    for status, state in _closed_states(procedure).items():
+        kinds = [lc.Record.CONTACT]
+        if procedure.events:
+            kinds.append(lc.Record.EVENT)
+        if procedure.stage(state.current.number).obligations:
+            kinds.append(lc.Record.DUTY)
+        allowed = lc.recordable(state)
+        for kind in kinds:
+            tried += 1
+            if kind in allowed:
+                _record(procedure, state, kind, on)
+                continue
+            with pytest.raises(lc.LifecycleError) as caught:
+                _record(procedure, state, kind, on)
+            assert str(caught.value).startswith(f"This escalation is {status}:"), (status, kind)
+    assert tried >= 4
+    assert lc.recordable(_closed_states(procedure)["withdrawn"]) == frozenset()
+    assert lc.recordable(raised(procedure)) == frozenset(lc.Record)

@@ -17,8 +17,10 @@ from escalate.audit.selectors import reference_or_blank
 from escalate.audit.services import audit_record
 from escalate.cases import access, forms, protection, rules, selectors, services
 from escalate.cases.access import Action
-from escalate.cases.models import Escalation, Status
+from escalate.cases.models import Escalation, Party, Status
 from escalate.cases.raising import RAISE_STEPS
+from escalate.directory.models import Person
+from escalate.procedures import lifecycle as lc
 from escalate.procedures import words
 from escalate.procedures.schema import Procedure
 
@@ -177,6 +179,7 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
     sched = rules.schedule(procedure, calendar, state, today)
     person = access.person_of(request.user)
     allowed = access.allowed_actions(person, escalation, parties, procedure)
+    offer = _record_offers(allowed, person, parties, state)
     stage_def = procedure.stage(escalation.current_stage)
     overdue_keys = {(i.stage, i.obligation) for i in sched.overdue}
     soon_keys = {(i.stage, i.obligation) for i in sched.due_soon}
@@ -233,8 +236,26 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "contacts": contacts,
         "who_by_agency": who_by_agency,
         "allowed": {a.value.replace("-", "_"): True for a in allowed},
+        "offer": offer,
+        "anything_to_do": bool(offer) or bool(allowed - {Action.RECORD}),
         "today": today,
     }
+
+
+def _record_offers(
+    allowed: frozenset[Action],
+    person: Person | None,
+    parties: list[Party],
+    state: lc.EscalationState,
+) -> dict[str, bool]:
+    """Which of the "record" links to show: what the rules core still accepts in this state
+    (lifecycle.recordable), and a view only from an agency that is a party."""
+    if Action.RECORD not in allowed or person is None:
+        return {}
+    offers = {kind.value: True for kind in lc.recordable(state)}
+    if access.is_party(person, parties) is not None:
+        offers["view"] = True
+    return offers
 
 
 # -- actions on an escalation ----------------------------------------------------------------

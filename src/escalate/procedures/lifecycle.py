@@ -25,6 +25,14 @@ class Status(StrEnum):
     DECIDED = "decided"
 
 
+class Record(StrEnum):
+    """What can be added to an escalation's record besides moving it on."""
+
+    CONTACT = "contact"
+    DUTY = "duty"
+    EVENT = "event"
+
+
 class LifecycleError(Exception):
     """A transition the procedure does not allow. The message says why."""
 
@@ -122,6 +130,17 @@ def _text(value: str | None, message: str) -> str:
     return value.strip()
 
 
+def recordable(state: EscalationState) -> frozenset[Record]:
+    """What may still be added to the record: contacts and duties done until the escalation is
+    withdrawn (the written confirmation and any follow-up come after it is resolved or decided),
+    procedure events only while it is open. The record functions below refuse the rest."""
+    if state.is_open:
+        return frozenset(Record)
+    if state.status is Status.WITHDRAWN:
+        return frozenset()
+    return frozenset({Record.CONTACT, Record.DUTY})
+
+
 def _require_open(state: EscalationState, action: str) -> None:
     if not state.is_open:
         raise LifecycleError(NOT_OPEN.format(status=state.status.value, action=action))
@@ -198,7 +217,7 @@ def record_contact(
     """A contact, discussion or meeting: allowed while open, and after resolution too (the
     written confirmation and follow-up are recorded as contacts)."""
     _check_key(procedure, state)
-    if state.status in (Status.WITHDRAWN,):
+    if Record.CONTACT not in recordable(state):
         _require_open(state, "added to")
     kind = _text(kind, KIND_REQUIRED)
     if occurred_on < state.outset_on:
@@ -214,7 +233,8 @@ def record_event(
 ) -> Transition:
     """A procedure event (meeting held, review completed, chair notified...)."""
     _check_key(procedure, state)
-    _require_open(state, "changed")
+    if Record.EVENT not in recordable(state):
+        _require_open(state, "changed")
     if event in BUILT_IN_EVENTS:
         raise LifecycleError(BUILT_IN_EVENT.format(event=event))
     if event not in procedure.event_ids():
@@ -230,7 +250,7 @@ def meet_obligation(
 ) -> Transition:
     """Mark a duty of the current stage done (the monitoring form sent, say)."""
     _check_key(procedure, state)
-    if state.status is Status.WITHDRAWN:
+    if Record.DUTY not in recordable(state):
         _require_open(state, "changed")
     stage = state.current.number
     if obligation not in {o.id for o in procedure.stage(stage).obligations}:

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.test import Client
 
+from escalate.audit.models import AuditAction, AuditEntry
 from escalate.cases import services
 from escalate.cases.models import Escalation, Status
 from escalate.procedures.schema import Level
@@ -398,3 +399,15 @@ def test_the_page_offers_only_what_will_be_accepted(world: World) -> None:
     for refused in ("Record a contact or meeting", "Record a duty done", "Record a meeting held"):
         assert refused not in page, refused
     assert "What you can do" not in signed_in(world.bu_user).get(url).content.decode()
+
+
+def test_a_refused_confirmation_page_is_in_the_audit_trail(world: World) -> None:
+    """The page after raising answers an outsider as every escalation page does: 404, with the
+    refusal recorded against the reference."""
+    esc = raise_one(world)
+    outsider = signed_in(world.user("c", Level.BOARD_REPRESENTATIVE))
+    assert outsider.get(f"/escalations/{esc.reference}/raised/").status_code == 404
+    denied = AuditEntry.objects.filter(action=AuditAction.ACCESS_DENIED, object_ref=esc.reference)
+    assert denied.count() == 1
+    raiser = signed_in(world.user("a", Level.PRACTITIONER))
+    assert raiser.get(f"/escalations/{esc.reference}/raised/").status_code == 200

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from escalate.cases import access, forms, rules, selectors, services
 from escalate.cases.models import ReferenceKind, Source, SubjectKind
+from escalate.cases.views import escalation_or_404
 from escalate.directory.models import Agency
 from escalate.procedures import clock, words
 from escalate.procedures.schema import Procedure
@@ -34,6 +35,14 @@ RAISE_STEPS = [
     "identified",
 ]
 CHECK = "check"
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def raise_start(request: HttpRequest) -> HttpResponse:
+    if access.person_of(request.user) is None:
+        raise Http404
+    return redirect(reverse("cases:raise", kwargs={"step": RAISE_STEPS[0]}))
 
 
 def _procedure(request: HttpRequest) -> tuple[Procedure, Any]:
@@ -280,10 +289,7 @@ def raise_check(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def raised(request: HttpRequest, reference: str) -> HttpResponse:
     """The confirmation page: reference, what happens next, who to contact, due dates."""
-    try:
-        escalation = selectors.escalation_get_for(request.user, reference)
-    except selectors.EscalationNotFound:
-        raise Http404 from None
+    escalation = escalation_or_404(request, reference)
     procedure = rules.procedure_of(escalation)
     stages = list(escalation.stages.all())
     entries = list(escalation.entries.all())

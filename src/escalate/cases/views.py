@@ -7,9 +7,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from escalate.audit.models import AuditAction, AuditResult, ObjectType
@@ -18,7 +17,6 @@ from escalate.audit.services import audit_record
 from escalate.cases import access, forms, protection, rules, selectors, services
 from escalate.cases.access import Action
 from escalate.cases.models import Escalation, Party, Status
-from escalate.cases.raising import RAISE_STEPS
 from escalate.directory.models import Person
 from escalate.procedures import lifecycle as lc
 from escalate.procedures import words
@@ -36,7 +34,8 @@ def _procedure_for_viewer(request: HttpRequest) -> Procedure:
     return rules.partnership_procedure(p)
 
 
-def _get(request: HttpRequest, reference: str) -> Escalation:
+def escalation_or_404(request: HttpRequest, reference: str) -> Escalation:
+    """The escalation if the user may see it; else a 404, and the refusal in the audit trail."""
     try:
         return selectors.escalation_get_for(request.user, reference)
     except selectors.EscalationNotFound:
@@ -157,7 +156,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @GET_ONLY
 def escalation_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    escalation = _get(request, reference)
+    escalation = escalation_or_404(request, reference)
     audit_record(
         actor=request.user,
         action=AuditAction.ESCALATION_VIEWED,
@@ -279,7 +278,7 @@ def _action_view(
     @login_required
     @GET_POST
     def view(request: HttpRequest, reference: str) -> HttpResponse:
-        escalation = _get(request, reference)
+        escalation = escalation_or_404(request, reference)
         procedure = rules.procedure_of(escalation)
         person = access.person_of(request.user)
         parties = list(escalation.parties.all())
@@ -427,14 +426,6 @@ def procedure_page(request: HttpRequest) -> HttpResponse:
             else None,
         },
     )
-
-
-@login_required
-@GET_ONLY
-def raise_start(request: HttpRequest) -> HttpResponseRedirect:
-    if access.person_of(request.user) is None:
-        raise Http404
-    return redirect(reverse("cases:raise", kwargs={"step": RAISE_STEPS[0]}))
 
 
 # -- subject access export (business unit) ------------------------------------------------

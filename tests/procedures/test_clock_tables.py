@@ -1,6 +1,6 @@
 """Table tests of the clock: every stage and obligation due date of the five procedures.
 
-Every expected date below was counted by hand on a real calendar (shared/procedures.md: "O + N" is
+Every expected date below was counted by hand on a real calendar (docs/procedures.md: "O + N" is
 the N-th working day strictly after the outset, "E + N" after the stage's entry, N = 0 is the day
 itself or the next working day). Nothing here is computed by the code under test. Dates are
 written "Mon 22 Dec 2025" and :func:`day` refuses a weekday that does not match the date, so a

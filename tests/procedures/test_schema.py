@@ -36,7 +36,7 @@ MINIMAL = textwrap.dedent(
     categories:
       - {id: thresholds, name: Thresholds}
     events:
-      - {id: meeting-held, name: meeting held}
+      - {id: meeting-held, name: meeting held, stages: [1, 2]}
     immediate_risk:
       route: Call the emergency services.
     top_stage:
@@ -175,7 +175,10 @@ def test_undeclared_form() -> None:
 
 
 def test_declaring_a_built_in_event_is_refused() -> None:
-    text = MINIMAL.replace("{id: meeting-held, name: meeting held}", "{id: resolved, name: x}")
+    text = MINIMAL.replace(
+        "{id: meeting-held, name: meeting held, stages: [1, 2]}",
+        "{id: resolved, name: x, stages: [1]}",
+    )
     (found,) = problems(text)
     assert found.startswith("local/test.yaml:11: events[0].id: 'resolved' is built in")
 

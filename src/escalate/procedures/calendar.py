@@ -4,7 +4,7 @@ Bank holidays come from GOV.UK's published list as shipped inside the ``govuk-ba
 package (its cached copy; nothing is fetched). Years the published list does not cover fall
 back to the rule-based holidays of the ``holidays`` package and are marked *estimated*.
 
-Counting convention (``shared/procedures.md``): *N working days after D* is the N-th working
+Counting convention (``docs/procedures.md``): *N working days after D* is the N-th working
 day strictly after D; N = 0 is D itself when D is a working day, else the next working day.
 *N calendar days after D* is D + N, moved on to the next working day when it is not one.
 

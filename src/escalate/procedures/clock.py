@@ -2,7 +2,7 @@
 
 Given a procedure, a working calendar and the facts (outset, stage entries, events, protective
 timescales, what has been done), :func:`plan` computes every stage's and obligation's due date,
-planning stages not yet entered on the previous stage's due date (``shared/procedures.md``).
+planning stages not yet entered on the previous stage's due date (``docs/procedures.md``).
 :func:`overdue` and :func:`due_soon` say what is late or close on a given day, and
 :func:`time_taken` how long something took. Today is always an argument, never the system clock.
 """

@@ -12,10 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from escalate.procedures import clock
+from escalate.procedures import clock, words
 from escalate.procedures import events as ev
 from escalate.procedures.calendar import WorkingCalendar
-from escalate.procedures.schema import BUILT_IN_EVENTS, Procedure
+from escalate.procedures.schema import BUILT_IN_EVENTS, Event, Obligation, Procedure
 
 
 class Status(StrEnum):
@@ -53,6 +53,7 @@ HIGHER_START_NOT_ALLOWED = "{procedure} does not allow starting above stage 1."
 OUTSET_IN_FUTURE = "The date the concern was identified cannot be after the date it is raised."
 BEFORE_OUTSET = "The date cannot be before the concern was identified ({outset})."
 BEFORE_STAGE_ENTRY = "The date cannot be before stage {stage} was entered ({entered})."
+BEFORE_RESOLUTION = "The date cannot be before the escalation was resolved ({resolved})."
 AFTER_RECORDING = "The date cannot be after the day it is recorded ({recorded})."
 AT_TOP_STAGE = "This escalation is at the top stage ({stage}); it cannot be escalated further."
 NOT_AT_TOP_STAGE = "Only the top stage ({top}) makes the final {produces}; this is stage {stage}."
@@ -66,6 +67,15 @@ UNKNOWN_EVENT = "{procedure} has no event '{event}'."
 UNKNOWN_OBLIGATION = "Stage {stage} has no obligation '{obligation}'."
 ALREADY_MET = "That obligation was already met on {on}."
 BUILT_IN_EVENT = "The event '{event}' is recorded by its own action, not directly."
+EVENT_NOT_AT_STAGE = "'{event}' is not recorded at stage {stage} of this procedure."
+DUTY_BEFORE_RESOLUTION = "'{duty}' can only be done once the escalation is resolved."
+PROTECTIVE_AFTER_ORDINARY = (
+    "The due date cannot be later than the stage's ordinary due date ({due})."
+)
+PROTECTIVE_BEFORE_RAISED = "The due date cannot be before the day it is raised ({raised})."
+LATER_DUE_NEEDS_REASON = "Give the reason the stage can wait past today."
+DUE_NEEDS_RISK = "A due date is set at raising only when the person is at immediate risk."
+IMMEDIATE_RISK_SAME_DAY = "Immediate risk of significant harm: same working day."
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,33 @@ def recordable(state: EscalationState) -> frozenset[Record]:
     return frozenset({Record.CONTACT, Record.DUTY})
 
 
+def _concluded(state: EscalationState) -> bool:
+    """Resolved, or decided at the top stage: what a duty "once resolved" waits for."""
+    return state.status in (Status.RESOLVED, Status.DECIDED)
+
+
+def recordable_events(procedure: Procedure, state: EscalationState) -> tuple[Event, ...]:
+    """The procedure events that may be recorded now: those the definition places at the
+    current stage, while the escalation is open."""
+    if Record.EVENT not in recordable(state):
+        return ()
+    return procedure.events_at(state.current.number)
+
+
+def doable_obligations(procedure: Procedure, state: EscalationState) -> tuple[Obligation, ...]:
+    """The current stage's duties that may be marked done now: not yet done, and (for a duty
+    tied to the resolution) only once the escalation is resolved."""
+    if Record.DUTY not in recordable(state):
+        return ()
+    stage = state.current.number
+    done = {o for s, o, _ in state.met if s == stage}
+    return tuple(
+        o
+        for o in procedure.stage(stage).obligations
+        if o.id not in done and (not o.tied_to_resolution or _concluded(state))
+    )
+
+
 def _require_open(state: EscalationState, action: str) -> None:
     if not state.is_open:
         raise LifecycleError(NOT_OPEN.format(status=state.status.value, action=action))
@@ -149,7 +186,9 @@ def _require_open(state: EscalationState, action: str) -> None:
 def _not_before_entry(state: EscalationState, on: dt.date) -> None:
     if on < state.current.entered_on:
         raise LifecycleError(
-            BEFORE_STAGE_ENTRY.format(stage=state.current.number, entered=state.current.entered_on)
+            BEFORE_STAGE_ENTRY.format(
+                stage=state.current.number, entered=words.long_date(state.current.entered_on)
+            )
         )
 
 
@@ -172,9 +211,18 @@ def raise_escalation(
     outset_on: dt.date,
     raised_on: dt.date,
     at_stage: int = 1,
+    calendar: WorkingCalendar,
     immediate_risk_reason: str | None = None,
+    due_on: dt.date | None = None,
+    due_reason: str | None = None,
 ) -> Transition:
-    """Start an escalation: at stage 1, or higher for immediate risk with a reason."""
+    """Start an escalation: at stage 1, or higher for immediate risk with a reason.
+
+    Immediate risk (a reason given): the stage it starts at gets a
+    protective due date, the same working day as it is raised by default, whether or not that
+    stage otherwise accepts one. The raiser may give a later ``due_on`` with a ``due_reason``,
+    never past the stage's ordinary due date.
+    """
     if outset_on > raised_on:
         raise LifecycleError(OUTSET_IN_FUTURE)
     if not 1 <= at_stage <= procedure.top:
@@ -197,13 +245,44 @@ def raise_escalation(
         status=Status.OPEN,
         stages=(StageState(at_stage, entered_on),),
     )
-    return Transition(
-        state,
-        (
-            ev.EscalationRaised(procedure.key, outset_on, raised_on, at_stage, reason),
-            ev.StageEntered(at_stage, entered_on, skipped=tuple(range(1, at_stage))),
-        ),
+    events: tuple[ev.Event, ...] = (
+        ev.EscalationRaised(procedure.key, outset_on, raised_on, at_stage, reason),
+        ev.StageEntered(at_stage, entered_on, skipped=tuple(range(1, at_stage))),
     )
+    if reason:
+        fact = _immediate_risk_due(procedure, state, calendar, due_on, due_reason)
+        ordinary = clock.plan(procedure, calendar, state.facts()).stage(at_stage).rule_due_on
+        state = replace(state, protective=(fact,))
+        events = (
+            *events,
+            ev.ProtectiveDueDateSet(at_stage, None, fact.due_on, ordinary, fact.reason, raised_on),
+        )
+    elif due_on is not None:
+        raise LifecycleError(DUE_NEEDS_RISK)
+    return Transition(state, events)
+
+
+def _immediate_risk_due(
+    procedure: Procedure,
+    state: EscalationState,
+    calendar: WorkingCalendar,
+    due_on: dt.date | None,
+    due_reason: str | None,
+) -> clock.ProtectiveDue:
+    """The protective due date of the stage an immediate-risk escalation starts at."""
+    same_day = calendar.add_working_days(state.raised_on, 0)
+    stage = state.start_stage
+    if due_on is not None and due_on < state.raised_on:
+        raise LifecycleError(
+            PROTECTIVE_BEFORE_RAISED.format(raised=words.long_date(state.raised_on))
+        )
+    if due_on is None or due_on <= same_day:
+        # Today, or a day off before the next working day: the same working day.
+        return clock.ProtectiveDue(stage, None, same_day, IMMEDIATE_RISK_SAME_DAY)
+    ordinary = clock.plan(procedure, calendar, state.facts()).stage(stage).rule_due_on
+    if ordinary is not None and due_on > ordinary:
+        raise LifecycleError(PROTECTIVE_AFTER_ORDINARY.format(due=words.long_date(ordinary)))
+    return clock.ProtectiveDue(stage, None, due_on, _text(due_reason, LATER_DUE_NEEDS_REASON))
 
 
 def record_contact(
@@ -221,9 +300,9 @@ def record_contact(
         _require_open(state, "added to")
     kind = _text(kind, KIND_REQUIRED)
     if occurred_on < state.outset_on:
-        raise LifecycleError(BEFORE_OUTSET.format(outset=state.outset_on))
+        raise LifecycleError(BEFORE_OUTSET.format(outset=words.long_date(state.outset_on)))
     if occurred_on > recorded_on:
-        raise LifecycleError(AFTER_RECORDING.format(recorded=recorded_on))
+        raise LifecycleError(AFTER_RECORDING.format(recorded=words.long_date(recorded_on)))
     event = ev.ContactRecorded(state.current.number, occurred_on, recorded_on, kind)
     return Transition(state, (event,))
 
@@ -239,6 +318,9 @@ def record_event(
         raise LifecycleError(BUILT_IN_EVENT.format(event=event))
     if event not in procedure.event_ids():
         raise LifecycleError(UNKNOWN_EVENT.format(procedure=procedure.title, event=event))
+    if event not in {e.id for e in recordable_events(procedure, state)}:
+        name = procedure.event_name(event)
+        raise LifecycleError(EVENT_NOT_AT_STAGE.format(event=name, stage=state.current.number))
     _not_before_entry(state, occurred_on)
     fact = clock.EventFact(state.current.number, event, occurred_on)
     new = replace(state, events=(*state.events, fact))
@@ -253,11 +335,14 @@ def meet_obligation(
     if Record.DUTY not in recordable(state):
         _require_open(state, "changed")
     stage = state.current.number
-    if obligation not in {o.id for o in procedure.stage(stage).obligations}:
+    found = [o for o in procedure.stage(stage).obligations if o.id == obligation]
+    if not found:
         raise LifecycleError(UNKNOWN_OBLIGATION.format(stage=stage, obligation=obligation))
     for s, o, on in state.met:
         if (s, o) == (stage, obligation):
-            raise LifecycleError(ALREADY_MET.format(on=on))
+            raise LifecycleError(ALREADY_MET.format(on=words.long_date(on)))
+    if found[0].tied_to_resolution and not _concluded(state):
+        raise LifecycleError(DUTY_BEFORE_RESOLUTION.format(duty=found[0].what))
     _not_before_entry(state, met_on)
     new = replace(state, met=(*state.met, (stage, obligation, met_on)))
     return Transition(new, (ev.ObligationMet(stage, obligation, met_on),))
@@ -291,9 +376,9 @@ def set_protective_due(
             raise LifecycleError(UNKNOWN_OBLIGATION.format(stage=stage, obligation=obligation))
         current_due = found[0].due_on
     if due_on < today:
-        raise LifecycleError(PROTECTIVE_IN_PAST.format(today=today))
+        raise LifecycleError(PROTECTIVE_IN_PAST.format(today=words.long_date(today)))
     if current_due is not None and due_on >= current_due:
-        raise LifecycleError(PROTECTIVE_NOT_EARLIER.format(due=current_due))
+        raise LifecycleError(PROTECTIVE_NOT_EARLIER.format(due=words.long_date(current_due)))
     _not_before_entry(state, due_on)
     fact = clock.ProtectiveDue(stage, obligation, due_on, reason)
     new = replace(state, protective=(*state.protective, fact))
@@ -329,10 +414,10 @@ def confirm_in_writing(
     if state.status is not Status.RESOLVED:
         raise LifecycleError(NOT_RESOLVED)
     if state.confirmed_on is not None:
-        raise LifecycleError(ALREADY_CONFIRMED.format(on=state.confirmed_on))
+        raise LifecycleError(ALREADY_CONFIRMED.format(on=words.long_date(state.confirmed_on)))
     confirmed_by = _text(confirmed_by, CONFIRMER_REQUIRED)
     if state.closed_on is not None and confirmed_on < state.closed_on:
-        raise LifecycleError(BEFORE_STAGE_ENTRY.format(stage="resolution", entered=state.closed_on))
+        raise LifecycleError(BEFORE_RESOLUTION.format(resolved=words.long_date(state.closed_on)))
     stage = state.current.number
     done = {o for s, o, _ in state.met if s == stage}
     duties = [

@@ -168,6 +168,20 @@ class Obligation(_Model):
     recipients: tuple[Recipient, ...] = ()
     #: The action that does this duty, so it is marked done without a separate entry.
     met_by: Literal["written-confirmation"] | None = None
+    #: Done only once the matter is resolved ("send the monitoring form once resolved"). A duty
+    #: whose due rule counts from the built-in 'resolved' event, or that the written
+    #: confirmation does, is tied to the resolution without saying so.
+    once_resolved: bool = False
+
+    @property
+    def tied_to_resolution(self) -> bool:
+        """Whether the duty cannot be done before the escalation is resolved."""
+        due = self.due
+        return (
+            self.once_resolved
+            or self.met_by == "written-confirmation"
+            or (due is not None and due.after is Anchor.EVENT and due.event == "resolved")
+        )
 
 
 class Panel(_Model):
@@ -197,8 +211,12 @@ class Stage(_Model):
 
 
 class Event(_Model):
+    """Something recorded as it happens. ``stages`` are the stages at which it may be recorded
+    (a chair notified at the top stage is not offered at stage 1)."""
+
     id: Slug
     name: Text
+    stages: tuple[Annotated[int, Field(ge=1)], ...] = Field(min_length=1)
 
 
 class Form(_Model):
@@ -231,6 +249,10 @@ class ImmediateRisk(_Model):
 class TopStage(_Model):
     produces: TopOutcome
     text: Text
+    #: Who records the top stage's outcome. ``business-unit``: the board's business unit records
+    #: what the chair or panel decided, never the parties' own representatives (the outcome binds
+    #: them or is addressed to them). ``stage-holders``: whoever's level holds the top stage.
+    recorded_by: Literal["business-unit", "stage-holders"] = "business-unit"
 
 
 class Procedure(_Model):
@@ -266,6 +288,10 @@ class Procedure(_Model):
 
     def event_ids(self) -> frozenset[str]:
         return frozenset(BUILT_IN_EVENTS) | {e.id for e in self.events}
+
+    def events_at(self, stage: int) -> tuple[Event, ...]:
+        """The declared events that may be recorded at a stage."""
+        return tuple(e for e in self.events if stage in e.stages)
 
     def event_name(self, event_id: str) -> str:
         for e in self.events:
@@ -421,13 +447,14 @@ def _cross_checks(proc: Procedure) -> Iterator[tuple[Path_, str]]:  # noqa: C901
         until = proc.overall.until_stage
         if until is not None and until > len(proc.stages):
             yield ("overall", "until_stage"), f"there is no stage {until}"
-    for k, form in enumerate(proc.forms):
-        for stage_number in form.used_at:
+    at_stages: list[tuple[Path_, str, tuple[int, ...]]] = [
+        *((("events", k, "stages"), "event recorded", e.stages) for k, e in enumerate(proc.events)),
+        *((("forms", k, "used_at"), "form used", f.used_at) for k, f in enumerate(proc.forms)),
+    ]
+    for path, what, numbers in at_stages:
+        for stage_number in numbers:
             if stage_number > len(proc.stages):
-                yield (
-                    ("forms", k, "used_at"),
-                    f"form used at stage {stage_number}, which is missing",
-                )
+                yield path, f"{what} at stage {stage_number}, which is missing"
     for group, items in (("events", proc.events), ("forms", proc.forms)):
         ids = [item.id for item in items]
         for k, item_id in enumerate(ids):

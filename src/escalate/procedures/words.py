@@ -54,6 +54,36 @@ def day(on: dt.date | None) -> str:
     return f"{on:%a} {on.day} {on:%b %Y}" if on is not None else "-"
 
 
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def long_date(on: dt.date) -> str:
+    """30 November 2026: a date as messages and sentences write it (the GOV.UK style), in
+    English whatever the process locale."""
+    return f"{on.day} {_MONTHS[on.month - 1]} {on.year}"
+
+
+def days_in_words(days: int) -> str:
+    """A limit in days as people say it: 365 -> 'a year', 730 -> '2 years', 90 -> '90 days'."""
+    if days > 0 and days % 365 == 0:
+        years = days // 365
+        return "a year" if years == 1 else f"{years} years"
+    return "a day" if days == 1 else f"{days} days"
+
+
 @dataclass(frozen=True)
 class ObligationText:
     what: str

@@ -8,6 +8,8 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 # The test suite runs a second time against PostgreSQL (the production database).
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/escalate
+# The port `make run` serves on: `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: run plan test setup frontend chromium lint typecheck unit unit-postgres check-deploy \
         bench clean
@@ -27,17 +29,18 @@ frontend:
 chromium:
 	scripts/ensure-chromium
 
-# Set up, migrate the embedded SQLite database, load the demo and serve on this machine only.
+# Set up, migrate the embedded SQLite database, load the demo and serve on this machine only
+# (on port $(PORT): 8000 unless `make run PORT=...`).
 run: setup frontend
 	.venv/bin/escalate-manage migrate --noinput
 	.venv/bin/escalate-manage load_demo
 	@echo
-	@echo "Escalate is running at http://127.0.0.1:8000/ (demo data; Ctrl-C to stop)."
+	@echo "Escalate is running at http://127.0.0.1:$(PORT)/ (demo data; Ctrl-C to stop)."
 	@echo "Sign in as any demo account listed on the sign-in page, e.g."
 	@echo "  northmoor.practitioner.police  /  password: demo-password-2026"
 	@echo "(the full list of demo sign-ins is printed above)"
 	@echo
-	.venv/bin/escalate-manage runserver --noreload 127.0.0.1:8000
+	.venv/bin/escalate-manage runserver --noreload 127.0.0.1:$(PORT)
 
 plan: setup
 	.venv/bin/escalate plan --procedure north-east-lincolnshire --raised 2025-12-19

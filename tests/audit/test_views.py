@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -92,16 +94,16 @@ def test_anyone_but_the_business_unit_gets_404_and_is_recorded(
     assert refused.result == AuditResult.REFUSED
     assert refused.actor_id == user.pk
     assert refused.object_ref == esc.reference
-    # Scoped to the escalation's partnership when the viewer may see the escalation itself.
-    can_see = agency in ("a", "b")
-    assert refused.partnership_id == (world.partnership.pk if can_see else None)
+    # Every entry about an escalation carries its partnership, whether or not the viewer
+    # may see the escalation itself, so that its business unit's trail shows the refusal.
+    assert refused.partnership_id == world.partnership.pk
     assert not AuditEntry.objects.filter(action=AuditAction.AUDIT_VIEWED).exists()
 
 
 def test_another_partnerships_business_unit_gets_404(world: World, other_world: World) -> None:
     esc = raise_one(world)
     assert signed_in(other_world.bu_user).get(trail_url(esc)).status_code == 404
-    assert last(AuditAction.ACCESS_DENIED).partnership_id is None
+    assert last(AuditAction.ACCESS_DENIED).partnership_id == world.partnership.pk
 
 
 def test_a_user_outside_the_directory_gets_404(world: World) -> None:
@@ -207,3 +209,43 @@ def test_views_of_our_cases_lists_only_views(world: World) -> None:
 def test_views_of_our_cases_needs_a_directory_person(db: None) -> None:
     admin = User.objects.create_user(username="admin", email="admin@test.invalid", password="x")
     assert signed_in(admin).get("/audit/views-of-our-cases/").status_code == 404
+
+
+# -- refused looks are in the escalation's trail ---------------------------------------------
+
+
+def _same_page(one: bytes, other: bytes) -> bool:
+    """Equal but for the per-response CSRF token and nonce."""
+    volatile = re.compile(rb'(name="csrfmiddlewaretoken" value|nonce)="[^"]*"')
+    return volatile.sub(b"", one) == volatile.sub(b"", other)
+
+
+@pytest.mark.parametrize("page", ["", "raised/", "contact/", "view/"])
+def test_a_non_partys_refused_look_appears_in_the_business_units_trail(
+    world: World, other_world: World, page: str
+) -> None:
+    """A practitioner whose agency is not party (c), and one from another partnership, try an
+    escalation's pages: each gets the same 404 as for a reference that does not exist, and the
+    business unit's trail of that escalation shows who was refused and when."""
+    esc = raise_one(world)
+    outsider = world.user("c", Level.PRACTITIONER)
+    stranger = other_world.user("a", Level.PRACTITIONER)
+    for user in (outsider, stranger):
+        client = signed_in(user)
+        refused = client.get(f"/escalations/{esc.reference}/{page}")
+        entry = last(AuditAction.ACCESS_DENIED)
+        assert (entry.actor_id, entry.object_ref) == (user.pk, esc.reference)
+        assert entry.partnership_id == world.partnership.pk
+        unknown = client.get(f"/escalations/ESC-0000-0000/{page}")
+        assert refused.status_code == unknown.status_code == 404
+        assert _same_page(
+            refused.content.replace(esc.reference.encode(), b"REF"),
+            unknown.content.replace(b"ESC-0000-0000", b"REF"),
+        )
+    assert last(AuditAction.ACCESS_DENIED).partnership_id is None  # the unknown reference
+    trail = signed_in(world.bu_user).get(trail_url(esc)).content.decode()
+    for user in (outsider, stranger):
+        assert user.username in trail
+    assert trail.count("Access refused") == 2
+    assert "2 attempts to open or change this escalation were refused or failed" in trail
+    assert trail.count('govuk-tag--red">Refused<') == 2

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from escalate.audit.models import AuditAction, AuditEntry, ObjectType
+from escalate.audit.models import AuditAction, AuditEntry, AuditResult, ObjectType
 from escalate.cases import access
 from escalate.cases import selectors as cases_selectors
 from escalate.cases.models import REFERENCE_RE, Escalation
@@ -22,8 +22,8 @@ from escalate.directory.models import Agency
 
 class TrailNotFound(LookupError):
     """No trail for this viewer (whether or not the escalation exists). ``partnership_id`` is
-    the escalation's partnership when the viewer may see the escalation but not its trail, so
-    that the refusal is recorded in that partnership's trail; otherwise None."""
+    the escalation's partnership whenever the reference names one, so that the refusal is
+    recorded in that partnership's trail; None for a reference that names no escalation."""
 
     def __init__(self, reference: str, partnership_id: int | None = None) -> None:
         super().__init__(reference)
@@ -36,6 +36,22 @@ def reference_or_blank(text: str) -> str:
     return candidate if REFERENCE_RE.match(candidate) else ""
 
 
+def refused_partnership_id(reference: str) -> int | None:
+    """The partnership of the escalation ``reference`` names, whoever asks, or None.
+
+    Only for the audit entry of a refused look: every entry about an escalation carries its
+    partnership, so the business unit's trail shows who was refused. Nothing read here may
+    reach the response, which stays the same "not found" whether or not the reference exists.
+    """
+    wanted = reference_or_blank(reference)
+    if not wanted:
+        return None
+    found: int | None = (
+        Escalation.objects.filter(reference=wanted).values_list("partnership_id", flat=True).first()
+    )
+    return found
+
+
 def escalation_trail_for(user: object, reference: str) -> tuple[Escalation, QuerySet[AuditEntry]]:
     """The escalation and its audit entries, newest first, for its partnership's business unit.
 
@@ -43,7 +59,7 @@ def escalation_trail_for(user: object, reference: str) -> tuple[Escalation, Quer
     """
     escalation = cases_selectors.escalation_brief_for(user, reference)
     if escalation is None:
-        raise TrailNotFound(reference)
+        raise TrailNotFound(reference, partnership_id=refused_partnership_id(reference))
     if access.business_unit_person(user) is None:
         raise TrailNotFound(reference, partnership_id=escalation.partnership_id)
     entries = AuditEntry.objects.filter(
@@ -52,6 +68,11 @@ def escalation_trail_for(user: object, reference: str) -> tuple[Escalation, Quer
         partnership_id=escalation.partnership_id,
     ).order_by("-sequence")
     return escalation, entries
+
+
+def refused_count(entries: QuerySet[AuditEntry]) -> int:
+    """How many of an escalation's entries record something refused (a look or a change)."""
+    return entries.exclude(result=AuditResult.SUCCESS).count()
 
 
 def views_of_our_cases_for(user: object) -> QuerySet[AuditEntry]:

@@ -46,7 +46,12 @@ def escalation_trail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request,
         "audit/escalation_trail.html",
-        {"e": escalation, "page": page, "rows": shown},
+        {
+            "e": escalation,
+            "page": page,
+            "rows": shown,
+            "refused_count": selectors.refused_count(entries),
+        },
     )
 
 

@@ -65,6 +65,11 @@ class Escalation(models.Model):
     subject_name = models.CharField(max_length=200, blank=True)
     subject_reference_kind = models.CharField(max_length=20, choices=ReferenceKind.choices)
     subject_reference = models.CharField(max_length=40)
+    #: ``references.reference_key(subject_reference)``: what a search compares, so that
+    #: "PID-IR-1", "pid ir 1" and "PIDIR1" name the same subject (set by the raise service).
+    subject_reference_key = models.CharField(
+        max_length=80, blank=True, db_index=True, editable=False
+    )
 
     category = models.SlugField(max_length=80)
     source = models.CharField(max_length=20, choices=Source.choices)
@@ -153,7 +158,6 @@ class Party(models.Model):
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="parties")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(max_length=20, choices=PartyRole.choices)
-    view = models.TextField(blank=True, help_text="The agency's view of the disagreement")
 
     class Meta:
         constraints = [
@@ -202,6 +206,13 @@ class EntryKind(models.TextChoices):
     VIEW = "view", "An agency's view"
 
 
+#: The entries that change an escalation's stage or status. Only these conflict with a change
+#: someone else was making at the same time; any other entry is simply added beside theirs.
+STATE_CHANGING_KINDS = frozenset(
+    {EntryKind.ESCALATED, EntryKind.RESOLVED, EntryKind.WITHDRAWN, EntryKind.DECIDED}
+)
+
+
 class ContactMethod(models.TextChoices):
     TELEPHONE = "telephone", "Telephone"
     MEETING = "meeting", "Meeting"
@@ -216,6 +227,9 @@ class Entry(models.Model):
 
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="entries")
     sequence = models.PositiveIntegerField()
+    #: The escalation's version after the change that added this entry: what someone who
+    #: opened a form at an earlier version has not seen (see services, "conflicts").
+    version = models.PositiveIntegerField(default=1)
     kind = models.CharField(max_length=20, choices=EntryKind.choices)
     stage = models.PositiveSmallIntegerField()
     occurred_on = models.DateField()

@@ -21,8 +21,8 @@ from django.db import transaction
 from escalate.audit.models import AuditAction, ObjectType
 from escalate.audit.services import audit_record
 from escalate.cases import access, selectors
-from escalate.cases.models import Escalation, Status
-from escalate.cases.nhs import normalise_nhs_number
+from escalate.cases.models import Entry, EntryKind, Escalation, Status
+from escalate.cases.references import reference_key
 from escalate.directory.models import Partnership
 
 NOT_BUSINESS_UNIT = "Only the partnership's business unit can export a subject's records."
@@ -71,10 +71,6 @@ def retention_apply(*, today: dt.date, dry_run: bool = False) -> RetentionResult
     return result
 
 
-def _same_reference(a: str, b: str) -> bool:
-    return normalise_nhs_number(a).upper() == normalise_nhs_number(b).upper()
-
-
 def subject_access_export(*, user: object, reference: str) -> bytes:
     """Everything held about one subject reference, as a JSON file (business unit only)."""
     person = access.business_unit_person(user)
@@ -85,12 +81,9 @@ def subject_access_export(*, user: object, reference: str) -> bytes:
     candidates = selectors.escalation_visible_to(user).prefetch_related(
         "parties__agency", "stages", "entries"
     )
-    wanted = normalise_nhs_number(reference.strip())
-    found = [
-        e
-        for e in candidates.filter(subject_reference__iendswith=wanted[-4:])
-        if _same_reference(e.subject_reference, wanted)
-    ]
+    # What is typed and what was stored at raise are compared by the same key
+    # (references.reference_key): "pid-ir-1" finds "PID-IR-1", for every kind of reference.
+    found = list(candidates.filter(subject_reference_key=reference_key(reference)))
     document: dict[str, Any] = {
         "subject_reference": reference.strip(),
         "escalations": [_escalation_json(e) for e in found],
@@ -118,8 +111,10 @@ def _escalation_json(e: Escalation) -> dict[str, Any]:
         "status", "current_stage", "outcome", "closed_on", "confirmed_on", "confirmed_by",
     ]  # fmt: skip
     out: dict[str, Any] = {name: getattr(e, name) for name in fields}
+    entries = list(e.entries.all())
     out["parties"] = [
-        {"agency": p.agency.name, "role": p.role, "view": p.view} for p in e.parties.all()
+        {"agency": p.agency.name, "role": p.role, "views": _views_of(p.agency.name, entries)}
+        for p in e.parties.all()
     ]
     out["stages"] = [
         {"number": s.number, "entered_on": s.entered_on, "left_on": s.left_on}
@@ -130,5 +125,21 @@ def _escalation_json(e: Escalation) -> dict[str, Any]:
         "author_agency", "contact_method", "contact_by", "contact_with", "summary", "agreed",
         "decision_makers", "text", "event", "obligation", "due_on",
     ]  # fmt: skip
-    out["entries"] = [{f: getattr(x, f) for f in entry_fields} for x in e.entries.all()]
+    out["entries"] = [{f: getattr(x, f) for f in entry_fields} for x in entries]
     return out
+
+
+def _views_of(agency_name: str, entries: list[Entry]) -> list[dict[str, Any]]:
+    """An agency's views are the record's view entries written for it (the agency named on
+    the entry when it was written), oldest first; a later view sits beside the earlier."""
+    return [
+        {
+            "sequence": x.sequence,
+            "given_on": x.occurred_on,
+            "by": x.author_name,
+            "text": x.text,
+            "corrected_by": [c.sequence for c in entries if c.corrects_id == x.pk],
+        }
+        for x in entries
+        if x.kind == EntryKind.VIEW and x.author_agency == agency_name
+    ]

@@ -115,3 +115,12 @@ def derived_dates(
     current_due = plan.stage(state.current.number).due_on
     items = clock.live_items(procedure, plan, facts)
     return current_due, min((i.due_on for i in items), default=None)
+
+
+def outset_needs_confirming(
+    partnership: Partnership, outset_on: dt.date, *, today: dt.date
+) -> bool:
+    """A concern identified more than the partnership's limit before today
+    (``outset_confirm_after_days``, a year by default) is confirmed before it is raised: such
+    a date is more often a typing slip than a disagreement that old."""
+    return (today - outset_on).days > partnership.outset_confirm_after_days

@@ -29,6 +29,14 @@ class Partnership(models.Model):
         default=True,
         help_text="Off: escalations record only a case reference, never the person's name.",
     )
+    outset_confirm_after_days = models.PositiveSmallIntegerField(
+        "confirm concerns identified more than this many days ago",
+        default=365,
+        help_text=(
+            "Days: a concern identified longer ago than this is confirmed on its own page "
+            "before it is raised (365 is a year)."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -134,7 +142,8 @@ class Person(models.Model):
 
 
 class StageContact(models.Model):
-    """Who acts for an agency at a stage (the seeds' stage-by-agency tables, with names)."""
+    """Who acts for an agency at a stage (the published procedures' stage-by-agency tables,
+    with names)."""
 
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="stage_contacts")
     stage = models.PositiveSmallIntegerField()

@@ -66,7 +66,10 @@ class GovukDateField(forms.MultiValueField):
     Messages name the date by ``error_name`` if given, else by the label: a label asked as a
     question ("When did you first raise it?") needs ``error_name="the date you first raised
     it"``, giving "Enter the date you first raised it" and "The date you first raised it must
-    include a month".
+    include a month" (without one, such a label gives "the date", never the question).
+
+    Given ``today`` (as an argument, or set on the field by the form that knows today), a later
+    date is refused: "The date you first raised it must be today or in the past".
     """
 
     widget = GovukDateWidget
@@ -75,10 +78,18 @@ class GovukDateField(forms.MultiValueField):
         "incomplete": "%(Label)s must include a %(missing)s",
         "invalid": "%(Label)s must be a real date",
         "year_length": "Year must include 4 numbers",
+        "future": "%(Label)s must be today or in the past",
     }
 
-    def __init__(self, *, error_name: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        error_name: str | None = None,
+        today: datetime.date | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.error_name = error_name
+        self.today = today
         fields = (
             forms.CharField(required=False),
             forms.CharField(required=False),
@@ -88,7 +99,8 @@ class GovukDateField(forms.MultiValueField):
         super().__init__(fields=fields, **kwargs)
 
     def _message(self, key: str, **extra: str) -> str:
-        name = str(self.error_name or self.label or "the date")
+        label = str(self.label or "")
+        name = str(self.error_name or ("" if label.endswith("?") else label) or "the date")
         values = {"label": _lower_first(name), "Label": name[:1].upper() + name[1:], **extra}
         return _percent_safe(str(self.error_messages[key]) % values)
 
@@ -126,6 +138,8 @@ class GovukDateField(forms.MultiValueField):
             result = datetime.date(year, month, day)
         except ValueError:
             raise self._error("invalid", ["day"]) from None
+        if self.today is not None and result > self.today:
+            raise self._error("future", list(DATE_PARTS))
 
         self.validate(result)
         self.run_validators(result)
@@ -150,6 +164,39 @@ class GovukDateField(forms.MultiValueField):
         except ValidationError:
             return True
         return bool(cleaned != initial)
+
+
+def _without_question(label: str) -> str:
+    """'Name (optional)' -> 'Name'; 'What is the issue?' -> 'What is the issue'."""
+    text = label.strip().removesuffix("(optional)").strip()
+    return text.rstrip("?").strip()
+
+
+class GovukTextField(forms.CharField):
+    """Free text with a limit, rendered by ``{% govuk_field %}`` as a GOV.UK character count:
+    "You can enter up to 5,000 characters" without JavaScript, a live count with it.
+
+    The limit is checked by the form, never by the browser: no ``maxlength`` attribute, which
+    would silently cut what is typed or pasted. A longer value is refused at the field with
+    "<Name> must be 5,000 characters or fewer", the name being ``error_name`` if given (a label
+    asked as a question, "What is the issue?", needs ``error_name="The issue"``), else the label
+    without its question mark or "(optional)". A message given in ``error_messages`` is kept.
+    """
+
+    def __init__(self, *, max_length: int, error_name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(max_length=max_length, **kwargs)
+        name = error_name or _without_question(str(self.label or "")) or "The text"
+        self.error_messages.setdefault(
+            "max_length",
+            _percent_safe(
+                f"{name[:1].upper()}{name[1:]} must be {max_length:,} characters or fewer"
+            ),
+        )
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
 
 
 class GovukFormMixin:

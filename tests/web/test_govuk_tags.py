@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.template import TemplateSyntaxError, engines
 from django.test import RequestFactory
 
-from escalate.web.govuk_forms import GovukDateField, GovukForm
+from escalate.web.govuk_forms import GovukDateField, GovukForm, GovukTextField
 from escalate.web.templatetags.govuk import error_list
 
 INJECTION = "<script>alert(1)</script>"
@@ -81,8 +81,9 @@ def test_text_input_has_label_hint_and_classes() -> None:
     )
     assert 'class="govuk-input" id="id_name" name="name" type="text"' in html
     assert 'aria-describedby="id_name-hint"' in html
-    assert 'maxlength="40"' in html
-    assert "required" not in html  # GOV.UK forms validate on the server
+    # GOV.UK forms validate on the server: no required, and no maxlength to cut what is typed.
+    assert "maxlength" not in html
+    assert "required" not in html
 
 
 def test_text_input_error_and_escaped_value() -> None:
@@ -468,7 +469,7 @@ def render_page(source: str = PAGE, **context: Any) -> str:
 
 @pytest.mark.urls("tests.browser.urls")
 def test_base_page_title_navigation_and_landmarks() -> None:
-    html = squash(render_page())
+    html = squash(render_page(may_raise=True))  # as for a practitioner (never the business unit)
 
     assert '<html lang="en-GB" class="govuk-template">' in html
     assert "<title>Raise a concern - Escalate</title>" in html
@@ -540,3 +541,57 @@ def test_capture_tag() -> None:
     ) == ("[<b>&lt;i&gt;</b>]")
     with pytest.raises(TemplateSyntaxError):
         render("{% capture x %}{% endcapture %}")
+
+
+# --- character count ---------------------------------------------------------------------
+
+
+class CountForm(GovukForm):
+    detail = GovukTextField(
+        label="What happened?",
+        error_name="What happened",
+        max_length=1200,
+        help_text="Say who was there",
+        widget=forms.Textarea,
+    )
+    who = GovukTextField(label="Who was there? (optional)", max_length=200, required=False)
+    notes = forms.CharField(label="Notes", max_length=300, widget=forms.Textarea, required=False)
+    code = forms.CharField(label="Code", max_length=6, required=False)
+
+
+def test_a_limited_text_field_is_a_govuk_character_count_without_maxlength() -> None:
+    html = squash(field_html(CountForm(), "detail"))
+
+    assert (
+        '<div class="govuk-form-group govuk-character-count" '
+        'data-module="govuk-character-count" data-maxlength="1200">'
+    ) in html
+    assert (
+        '<textarea class="govuk-textarea govuk-js-character-count" id="id_detail" '
+        'name="detail" rows="5" aria-describedby="id_detail-info id_detail-hint">'
+    ) in html
+    assert (
+        '</textarea> <div id="id_detail-info" class="govuk-hint govuk-character-count__message">'
+        " You can enter up to 1,200 characters </div> </div>"
+    ) in html
+    assert " maxlength" not in html
+
+    who = squash(field_html(CountForm(), "who"))
+    assert 'class="govuk-input govuk-js-character-count" id="id_who"' in who
+    assert "You can enter up to 200 characters" in who
+    notes = squash(field_html(CountForm(), "notes"))
+    assert 'data-maxlength="300"' in notes  # any limited textarea
+    code = squash(field_html(CountForm(), "code"))
+    assert "govuk-character-count" not in code  # a short code is not free text
+    assert "maxlength" not in code
+
+
+def test_a_value_over_the_limit_is_refused_with_the_govuk_message_and_kept_whole() -> None:
+    form = CountForm(data={"detail": "x" * 1201, "who": "y" * 201})
+    assert not form.is_valid()
+    assert form.errors["detail"] == ["What happened must be 1,200 characters or fewer"]
+    assert form.errors["who"] == ["Who was there must be 200 characters or fewer"]
+    html = squash(field_html(form, "detail"))
+    assert 'aria-describedby="id_detail-info id_detail-hint id_detail-error"' in html
+    assert "x" * 1201 in html
+    assert CountForm(data={"detail": "x" * 1200}).is_valid()

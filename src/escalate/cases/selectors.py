@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
 
 from escalate.cases import access, rules
 from escalate.cases.models import REFERENCE_RE, Entry, Escalation, Party, Status
 from escalate.directory.models import Agency, Person, StageContact
+from escalate.directory.services import stage_role
+from escalate.procedures.schema import AgencyType, Procedure
 
 
 class EscalationNotFound(LookupError):
@@ -30,11 +32,18 @@ class ListFilters:
     reference: str = ""
     mine: bool = False
     awaiting: bool = False
+    immediate_risk: bool = False
 
 
 def escalation_list_for(user: object, filters: ListFilters, today: dt.date) -> QuerySet[Escalation]:
     person = access.person_of(user)
-    qs = escalation_visible_to(user).select_related("raising_agency", "receiving_agency")
+    qs = (
+        escalation_visible_to(user)
+        .select_related("raising_agency", "receiving_agency")
+        .annotate(
+            at_immediate_risk=ExpressionWrapper(immediate_risk_q(), output_field=BooleanField())
+        )
+    )
     if filters.stage is not None:
         qs = qs.filter(current_stage=filters.stage)
     if filters.status:
@@ -45,6 +54,8 @@ def escalation_list_for(user: object, filters: ListFilters, today: dt.date) -> Q
         qs = qs.filter(category=filters.category)
     if filters.overdue:
         qs = qs.filter(overdue_q(today))
+    if filters.immediate_risk:
+        qs = qs.filter(immediate_risk_q())
     if filters.reference.strip():
         qs = qs.filter(reference__iexact=filters.reference.strip().upper())
     if filters.mine and person is not None:
@@ -59,11 +70,24 @@ def overdue_q(today: dt.date) -> Q:
     return Q(status=Status.OPEN, next_due_on__lt=today)
 
 
+def immediate_risk_q() -> Q:
+    """Raised for a person at immediate risk of significant harm, and not yet closed (lists
+    carry it as ``at_immediate_risk``)."""
+    return Q(status=Status.OPEN, immediate_risk=True)
+
+
+def at_immediate_risk(escalation: Escalation) -> bool:
+    """:func:`immediate_risk_q` for one escalation in hand."""
+    return escalation.immediate_risk and escalation.status == Status.OPEN
+
+
 def escalation_counts_for(user: object, today: dt.date) -> dict[str, int]:
-    """How many escalations the user can see are open and overdue (one query)."""
+    """How many escalations the user can see are open, overdue and open at immediate risk
+    (one query)."""
     return escalation_visible_to(user).aggregate(
         open=Count("pk", filter=Q(status=Status.OPEN)),
         overdue=Count("pk", filter=overdue_q(today)),
+        immediate_risk=Count("pk", filter=immediate_risk_q()),
     )
 
 
@@ -79,6 +103,25 @@ def party_agencies(partnership_id: int) -> QuerySet[Agency]:
     return Agency.objects.filter(
         partnership_id=partnership_id, is_active=True, is_partnership_body=False
     )
+
+
+def _name_key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def person_named(agency_id: int, text: str) -> Person | None:
+    """The active person of an agency that ``text`` names, when exactly one does.
+
+    ``text`` is what the raiser typed as "their name and job title": it names a person when
+    the whole text, or its part before the first comma, equals the person's name, ignoring
+    case and extra spaces ("Sam Smith, social worker" names Sam Smith). No match, or two
+    people of that name, names nobody: the text is kept as typed either way."""
+    wanted = {_name_key(text), _name_key(text.split(",", 1)[0])} - {""}
+    if not wanted:
+        return None
+    people = Person.objects.filter(agency_id=agency_id, is_active=True).only("pk", "name")
+    found = [p for p in people if _name_key(p.name) in wanted]
+    return found[0] if len(found) == 1 else None
 
 
 def escalation_get_for(user: object, reference: str) -> Escalation:
@@ -129,3 +172,63 @@ def stage_contacts_for(escalation: Escalation, stage: int) -> list[StageContact]
         .select_related("agency", "person")
         .order_by("agency__name", "role")
     )
+
+
+@dataclass(frozen=True)
+class ContactPerson:
+    """One person (or a role with no name) who acts for an agency at a stage."""
+
+    name: str
+    role: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class AgencyContacts:
+    """A party agency's contacts at a stage: the procedure's description of who acts there for
+    that kind of agency (``who``, stated once) and the people, each once."""
+
+    agency: Agency
+    who: str
+    people: list[ContactPerson]
+
+
+def _who_for(procedure: Procedure, stage: int, agency_type: str) -> str:
+    try:
+        kind = AgencyType(agency_type)
+    except ValueError:
+        return ""
+    return procedure.stage(stage).who_by_agency.get(kind, "")
+
+
+def stage_contacts_by_agency(
+    escalation: Escalation, stage: int, procedure: Procedure
+) -> list[AgencyContacts]:
+    """Who acts at a stage, per party agency (in the order of the parties): the stage's
+    description for the agency once, then each person with their own role (a directory role
+    that only repeats the stage's description gives way to the person's job title)."""
+    contacts = stage_contacts_for(escalation, stage)
+    groups: list[AgencyContacts] = []
+    for party in sorted(escalation.parties.all(), key=lambda p: p.pk):
+        agency = party.agency
+        who = " ".join(_who_for(procedure, stage, agency.agency_type).split())
+        described = {who, stage_role(procedure, stage, agency.agency_type)}
+        people: list[ContactPerson] = []
+        for contact in contacts:
+            if contact.agency_id != agency.pk:
+                continue
+            role = " ".join(contact.role.split())
+            if role in described:
+                role = ""
+            person = contact.person
+            entry = ContactPerson(
+                name=person.name if person else "",
+                role=role or (person.job_title if person else ""),
+                email=person.email if person else "",
+                phone=person.phone if person else "",
+            )
+            if (entry.name or entry.role) and entry not in people:
+                people.append(entry)
+        groups.append(AgencyContacts(agency=agency, who=who, people=people))
+    return groups

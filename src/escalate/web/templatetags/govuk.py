@@ -5,7 +5,10 @@ Fields
     its widget: text-like inputs, textarea, select, radios, checkboxes, a single checkbox and
     the GOV.UK date input (``escalate.web.govuk_forms.GovukDateField``). Each shows its label
     (or legend), hint (the field's ``help_text``), first error message, and links them with
-    ``aria-describedby``. Options, all optional::
+    ``aria-describedby``. A ``GovukTextField`` (and any limited text field shown as a textarea)
+    is wrapped in the GOV.UK character count; no control gets a ``maxlength`` attribute, so
+    the browser never cuts what is typed and the form's own message is shown. Options, all
+    optional::
 
         label="..."            replace the field's label (text; escaped)
         hint="..."             replace the field's help_text (text; escaped)
@@ -46,7 +49,7 @@ from django.template.context import Context
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from escalate.web.govuk_forms import DATE_PARTS, GovukDateWidget
+from escalate.web.govuk_forms import DATE_PARTS, GovukDateWidget, GovukTextField
 
 register = template.Library()
 
@@ -54,8 +57,20 @@ SIZES = {"s", "m", "l", "xl"}
 FIXED_WIDTHS = {"2", "3", "4", "5", "10", "20", "30"}
 FLUID_WIDTHS = {"full", "three-quarters", "two-thirds", "one-half", "one-third", "one-quarter"}
 #: Widget attributes the templates write themselves, or that GOV.UK forms leave out
-#: (no browser validation: the server validates and shows an error summary).
-RESERVED_ATTRS = {"class", "id", "name", "type", "value", "required", "cols", "rows", "checked"}
+#: (no browser validation: the server validates and shows an error summary; and no
+#: ``maxlength``, which would cut what is typed or pasted without a word).
+RESERVED_ATTRS = {
+    "class",
+    "id",
+    "name",
+    "type",
+    "value",
+    "required",
+    "cols",
+    "rows",
+    "checked",
+    "maxlength",
+}
 
 TEMPLATES = {
     "input": "includes/fields/input.html",
@@ -274,6 +289,18 @@ def _kind_context(
     return {}
 
 
+def character_limit(bound_field: BoundField, kind: str) -> int | None:
+    """The limit a GOV.UK character count shows for this field, or None for no count: every
+    :class:`GovukTextField`, and any text field with a limit shown as a textarea."""
+    field = bound_field.field
+    limit = getattr(field, "max_length", None)
+    if not isinstance(field, forms.CharField) or not limit or kind not in {"input", "textarea"}:
+        return None
+    if isinstance(field, GovukTextField) or kind == "textarea":
+        return int(limit)
+    return None
+
+
 def build_field_context(bound_field: BoundField, **options: Any) -> dict[str, Any]:
     """Everything the field templates need. Public so tests and other tags can use it."""
     kind = field_kind(bound_field)
@@ -283,6 +310,9 @@ def build_field_context(bound_field: BoundField, **options: Any) -> dict[str, An
     hint = options.get("hint", bound_field.help_text) or ""
     hint_id = f"{base_id}-hint" if hint else ""
     error_id = f"{base_id}-error" if error else ""
+    limit = character_limit(bound_field, kind)
+    # GOV.UK character count: the count's message first in aria-describedby, then hint, error.
+    count_id = f"{base_id}-info" if limit else ""
     attrs, input_type = _control_attrs(bound_field, options)
     classes = " ".join(
         c
@@ -290,6 +320,7 @@ def build_field_context(bound_field: BoundField, **options: Any) -> dict[str, An
             str(widget.attrs.get("class", "")).strip(),
             str(options.get("classes", "")).strip(),
             _width_class(options.get("width")),
+            "govuk-js-character-count" if limit else "",
         )
         if c
     )
@@ -306,7 +337,10 @@ def build_field_context(bound_field: BoundField, **options: Any) -> dict[str, An
         "hint_id": hint_id,
         "error": error,
         "error_id": error_id,
-        "described_by": " ".join(i for i in (hint_id, error_id) if i),
+        "described_by": " ".join(i for i in (count_id, hint_id, error_id) if i),
+        "count_limit": limit,
+        "count_limit_text": f"{limit:,}" if limit else "",
+        "count_id": count_id,
         "classes": classes,
         "attrs": _extra_attrs(attrs),
         "input_type": input_type,
@@ -356,12 +390,13 @@ def govuk_errors(form: Any) -> list[dict[str, str]]:
 
 
 @register.simple_tag
-def govuk_error_summary(form: Any, title: str = "There is a problem") -> str:
-    """A GOV.UK error summary for ``form``; renders nothing when the form has no errors."""
+def govuk_error_summary(form: Any) -> str:
+    """A GOV.UK error summary for ``form``, titled "There is a problem"; renders nothing
+    when the form has no errors."""
     errors = govuk_errors(form)
     if not errors:
         return ""
-    return render_to_string("includes/error_summary.html", {"form": errors, "title": title})
+    return render_to_string("includes/error_summary.html", {"form": errors})
 
 
 @register.filter(name="govuk_field_id")

@@ -3,6 +3,7 @@ second factor) goes through :func:`signed_in`, so the sign-in rules live in one 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.test import Client
@@ -59,3 +60,12 @@ def password_accepted(client: Client, username: str, password: str) -> bool:
     return response.status_code == 302 and str(response["Location"]).startswith(
         reverse("accounts:verify")
     )
+
+
+def date_fields(name: str, on: dt.date) -> dict[str, str]:
+    """A GOV.UK date input's three posted fields (``<name>_day``, ``_month``, ``_year``)."""
+    return {
+        f"{name}_day": str(on.day),
+        f"{name}_month": str(on.month),
+        f"{name}_year": str(on.year),
+    }

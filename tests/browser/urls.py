@@ -106,6 +106,7 @@ def _render(request: HttpRequest, source: str, context: dict[str, Any]) -> HttpR
     context = {
         "user": SimpleNamespace(is_authenticated=True),
         "viewer_partnership": SimpleNamespace(name="Northshire Safeguarding Partnership"),
+        "may_raise": True,  # a practitioner: the business unit is offered no "Raise a concern"
         **context,
     }
     return HttpResponse(template.render(context, request))

@@ -11,11 +11,11 @@ from django.core import mail
 from django.test import Client
 
 from escalate.audit.models import AuditEntry
+from escalate.cases import services
 from escalate.cases.models import Escalation
 from escalate.procedures.schema import Level
 from tests.cases.conftest import World
-from tests.cases.test_views import date_fields
-from tests.support import signed_in
+from tests.support import date_fields, signed_in
 
 pytestmark = pytest.mark.django_db
 MARKER = "ZZMARKER7731"
@@ -59,7 +59,12 @@ def test_marker_never_reaches_logs_subjects_or_urls(
     ]
     for step, data in steps:
         _check(client.get(f"/raise/{step}/"), urls)
-        _check(client.post(f"/raise/{step}/", data), urls)
+        _check(response := client.post(f"/raise/{step}/", data), urls)
+    if response["Location"] == "/raise/confirm-identified/":  # once 2 March 2026 is a year ago
+        _check(response := client.post(response["Location"], {"outset_confirmed": "yes"}), urls)
+    assert response["Location"] == "/raise/due/"  # immediate risk: by when the stage must act
+    _check(client.get("/raise/due/"), urls)
+    _check(client.post("/raise/due/", date_fields("due_on", services.today())), urls)
     _check(client.get("/raise/check/"), urls)
     _check(client.post("/raise/check/"), urls)
     esc = Escalation.objects.get()

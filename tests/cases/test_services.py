@@ -147,7 +147,7 @@ def test_wrong_transitions_are_refused_with_their_message(world: World) -> None:
         services.escalation_resolve(
             user=manager, escalation=esc2, version=esc2.version, on=D(2026, 3, 1), outcome="x"
         )
-    assert caught.value.message == lc.BEFORE_STAGE_ENTRY.format(stage=1, entered=D(2026, 3, 2))
+    assert caught.value.message == lc.BEFORE_STAGE_ENTRY.format(stage=1, entered="2 March 2026")
     assert caught.value.field == "on"
 
 

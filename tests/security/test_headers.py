@@ -368,7 +368,7 @@ def action_data(action: str, today: dt.date) -> dict[str, str]:
         "resolve": {**on, "outcome": "Agreed outcome"},
         "bring-forward": {**date_parts("due_on", today), "reason": "Urgent"},
         "withdraw": {**on, "reason": "No longer needed"},
-        "event": {**on, "event": "meeting-held"},
+        "event": {**on, "event": "matter-raised"},  # Redbridge's stage 1 event
         "duty": {**on, "obligation": "consult-line-manager"},
         "view": {"view": "Our view"},
         "entries/1/correct": {"text": "A correction"},
@@ -403,7 +403,9 @@ def declared_effect(action: str, before: dict[str, Any], today: dt.date) -> dict
     ],
 )
 def test_extra_posted_fields_change_nothing(db: None, action: str) -> None:
-    world = make_world("north-east-lincolnshire", "extras")
+    # North East Lincolnshire records no event at stage 1; Redbridge records "matter raised".
+    procedure = "redbridge-sab" if action == "event" else "north-east-lincolnshire"
+    world = make_world(procedure, "extras")
     today = services.today()
     esc = raise_one(world, on=today, outset_on=today)
     client = signed_in(world.user("a", Level.PRACTITIONER))

@@ -46,6 +46,13 @@ ADMIN_LOGIN = "/admin/login/"
 ADMIN_INDEX = "/admin/"
 HOME = "/"
 FIRST_RAISE_STEP = "/raise/immediate-risk/"
+#: Raise pages that, with nothing answered yet, send you to the question to answer first.
+RAISE_NOT_YET = {
+    "start-stage": FIRST_RAISE_STEP,
+    "due": FIRST_RAISE_STEP,  # asked only when someone is at immediate risk
+    "check": FIRST_RAISE_STEP,
+    "confirm-identified": "/raise/identified/",  # the old-date question needs a date
+}
 VERIFY = "/account/sign-in/code/"
 IDP = "https://idp.example.test"
 IDP_AUTHORIZE = f"{IDP}/authorize"
@@ -127,8 +134,9 @@ def may(role: str, scenario: str) -> set[str]:
             allowed |= {"resolve", "escalate", "bring-forward"}
         return allowed
     if role == "business-unit" and scenario == "own":
-        # The receiving agency at stage 1, at board-representative level.
-        return {"record", "resolve", "escalate", "bring-forward"}
+        # Its agency receives it, at stage 3: the business unit still holds no stage of the
+        # parties (it oversees; it is never a party), so it records and nothing more.
+        return {"record"}
     if role == "business-unit" and scenario == "same":
         # Not a party; the business unit records, and acts only at the top stage.
         return {"record"}
@@ -184,13 +192,15 @@ def _cases(key: str, access: Access, role: str, variant: str) -> dict[str, Expec
         return get_post(200, 405)  # anyone signed in (a system administrator sees no cases)
     if key in ("cases:list", "cases:procedure"):
         return get_post(200 if person else 404, 405)
+    # The business unit oversees and never raises a concern of its own.
+    raiser = person and role != "business-unit"
     if key == "cases:raise-start":
-        return get_post(Expect(302, FIRST_RAISE_STEP) if person else Expect(404), 405)
+        return get_post(Expect(302, FIRST_RAISE_STEP) if raiser else Expect(404), 405)
     if key == "cases:raise":
-        if not person or variant == "no-such-step":
+        if not raiser or variant == "no-such-step":
             return both(404)
-        if variant in ("start-stage", "check"):
-            return both(302, FIRST_RAISE_STEP)  # nothing answered yet: the first question
+        if variant in RAISE_NOT_YET:
+            return both(302, RAISE_NOT_YET[variant])  # nothing answered yet: ask it first
         return both(200)  # the question; an empty answer shows its error
     if key == "cases:subject-access":
         return both(200 if role == "business-unit" else 404)

@@ -35,7 +35,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from escalate.accounts.models import User
 from escalate.cases import services
 from escalate.cases.models import Escalation
-from escalate.cases.raising import RAISE_STEPS
+from escalate.cases.raising import CONFIRM_IDENTIFIED, RAISE_STEPS
 from escalate.directory.models import Agency, Person, StageContact
 from escalate.procedures.schema import Level
 from escalate.sso.models import OidcIdentity
@@ -69,7 +69,7 @@ SCENARIO_WORDS = {
     "other": "another partnership's escalation",
     "panel": "an escalation referred to the partnership's panel",
 }
-RAISE_VALUES = [*RAISE_STEPS, "check", "no-such-step"]
+RAISE_VALUES = [*RAISE_STEPS, CONFIRM_IDENTIFIED, "check", "no-such-step"]
 OWN_STAGE = 3  # the stage the "own" escalation starts at
 PANEL_STAGE = 5  # North East Lincolnshire's chair's stage, which may convene a panel
 RAISED_ON = dt.date(2026, 3, 2)

@@ -7,8 +7,11 @@
   does) those they raised, received or wrote in. They read; they do not act.
 - Anyone else (including an administrator with no directory person) sees none.
 - Acting at a stage needs a level that holds that stage (a manager holds the stages of the
-  levels below theirs); stages held only by the board's chair or a panel are recorded by the
-  business unit. Only the raising agency withdraws its concern.
+  levels below theirs); stages held only by the board's chair or a panel, and the top stage
+  where the procedure gives its outcome to the business unit (``top_stage.recorded_by``), are
+  recorded by the business unit alone, never by the parties' own representatives. The
+  business unit holds no other stage: it oversees, it is never a party. Only the raising
+  agency withdraws its concern.
 """
 
 from __future__ import annotations
@@ -50,6 +53,17 @@ def business_unit_person(user: object) -> Person | None:
     return person if person is not None and person.is_business_unit else None
 
 
+def may_raise(person: Person | None) -> bool:
+    """Whether a person may raise a concern: someone of an active agency that can be a party,
+    never the business unit or its partnership body (they oversee; they do not disagree)."""
+    return (
+        person is not None
+        and not person.is_business_unit
+        and person.agency.is_active
+        and not person.agency.is_partnership_body
+    )
+
+
 def visible_q(person: Person | None) -> Q:
     """The filter of escalations a person may see (matches nothing for no person)."""
     if person is None:
@@ -89,9 +103,15 @@ def is_party(person: Person, parties: list[Party]) -> PartyRole | None:
 
 
 def holds_stage(person: Person, procedure: Procedure, stage: int) -> bool:
+    """Whether the person acts at a stage. The business unit holds only the stages it records
+    for a chair or panel (and the top stage where the procedure gives its outcome to the
+    business unit), never a stage of the parties; nobody else holds those."""
     ranks = [LEVEL_RANK[lv] for lv in procedure.stage(stage).levels if lv in LEVEL_RANK]
-    if not ranks:
-        return person.is_business_unit  # chair or panel: the business unit records it
+    by_business_unit = not ranks or (
+        stage == procedure.top and procedure.top_stage.recorded_by == "business-unit"
+    )
+    if by_business_unit or person.is_business_unit:
+        return by_business_unit and person.is_business_unit
     return LEVEL_RANK[Level(person.level)] >= min(ranks)
 
 
@@ -124,7 +144,7 @@ def allowed_actions(
             allowed.add(Action.ESCALATE)
         if procedure.stage(stage).protective_timescale:
             allowed.add(Action.BRING_FORWARD)
-    if at_top and (person.is_business_unit or holds):
+    if at_top and holds:
         allowed.add(Action.DECIDE)
     if role is PartyRole.RAISING:
         allowed.add(Action.WITHDRAW)

@@ -6,14 +6,17 @@ the GOV.UK pattern ("Enter ...", "Select ...").
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, cast
 
 from django import forms
 
 from escalate.cases.models import ContactMethod, ReferenceKind, Source, SubjectKind
 from escalate.cases.nhs import format_nhs_number, is_valid_nhs_number
+from escalate.procedures.lifecycle import LATER_DUE_NEEDS_REASON, LifecycleError
 from escalate.procedures.schema import Procedure
-from escalate.web.govuk_forms import GovukDateField
+from escalate.web.govuk_forms import GovukDateField, GovukTextField
 
 SHORT = 200
 LONG = 5000
@@ -26,17 +29,21 @@ def _text(
     max_length: int = LONG,
     help_text: str = "",
     error: str | None = None,
+    name: str | None = None,
     rows: int = 5,
-) -> forms.CharField:
-    return forms.CharField(
+) -> GovukTextField:
+    """Free text: its limit shown with the GOV.UK character count and checked by the form
+    (never cut by the browser). ``name`` names it in the message for a value over the limit
+    ("The issue must be 5,000 characters or fewer") when the label is a question."""
+    return GovukTextField(
         label=label,
         required=required,
         max_length=max_length,
+        error_name=name,
         help_text=help_text,
         widget=forms.Textarea(attrs={"rows": rows}) if max_length > SHORT else forms.TextInput(),
         error_messages={
             "required": error or f"Enter {label[0].lower()}{label[1:]}".rstrip("?"),
-            "max_length": f"{label.rstrip('?')} must be {max_length} characters or fewer",
         },
     )
 
@@ -51,8 +58,11 @@ def _radios(label: str, choices: Any, error: str, help_text: str = "") -> forms.
     )
 
 
-def _date(label: str, help_text: str = "For example, 27 3 2026") -> GovukDateField:
-    return GovukDateField(label=label, help_text=help_text)
+def _date(label: str, name: str, help_text: str = "For example, 27 3 2026") -> GovukDateField:
+    """A GOV.UK date input; ``name`` names the date in its messages, as the GOV.UK date input
+    pattern does: "Enter the date of the contact", "The date of the contact must be a real
+    date"."""
+    return GovukDateField(label=label, error_name=name, help_text=help_text)
 
 
 # -- raise a concern, one question a page --------------------------------------------------
@@ -71,6 +81,7 @@ class ImmediateRiskForm(forms.Form):
 class StartStageForm(forms.Form):
     route_taken = _text(
         "What have you done to make them safe today?",
+        name="What you have done to make them safe",
         help_text="For example, who you called and when",
     )
     start_stage = forms.TypedChoiceField(
@@ -80,7 +91,11 @@ class StartStageForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select the stage to start at"},
     )
-    reason = _text("Why start at this stage?", error="Enter why this should start at this stage")
+    reason = _text(
+        "Why start at this stage?",
+        error="Enter why this should start at this stage",
+        name="Why it should start at this stage",
+    )
 
     def __init__(self, *args: Any, procedure: Procedure, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -150,9 +165,14 @@ class ReceivingForm(forms.Form):
     )
     receiving_practitioner = _text(
         "Who made the decision you disagree with? (optional)",
+        name="Who made the decision",
         required=False,
         max_length=SHORT,
-        help_text="Their name and job title, if you know them",
+        help_text=(
+            "Their name, then a comma and their job title, if you know them, for example "
+            '"Sam Smith, social worker". When the name is that of one person in the '
+            "agency's directory, the escalation is linked to them."
+        ),
     )
     other_agencies = forms.TypedMultipleChoiceField(
         label="Are any other agencies involved? (optional)",
@@ -190,7 +210,10 @@ class SourceForm(forms.Form):
         "Where did the disagreement arise?", Source.choices, "Select where the disagreement arose"
     )
     source_detail = _text(
-        "Give details (optional)", required=False, help_text="For example, the meeting and its date"
+        "Give details (optional)",
+        required=False,
+        name="The details",
+        help_text="For example, the meeting and its date",
     )
 
 
@@ -198,19 +221,84 @@ class DisagreementForm(forms.Form):
     issue = _text(
         "What is the issue?",
         error="Enter what the issue is",
+        name="The issue",
         help_text="The decision or action you disagree with, and why",
     )
     risk = _text(
-        "What is the risk to the child or adult?", error="Enter the risk to the child or adult"
+        "What is the risk to the child or adult?",
+        error="Enter the risk to the child or adult",
+        name="The risk",
     )
-    aim = _text("What do you want to achieve?", error="Enter what you want to achieve")
+    aim = _text(
+        "What do you want to achieve?",
+        error="Enter what you want to achieve",
+        name="What you want to achieve",
+    )
 
 
 class OutsetForm(forms.Form):
+    """The day the concern was identified: today or in the past (``today`` is given)."""
+
     outset_on = _date(
         "When did you identify the concern?",
+        "the date you identified the concern",
         help_text="The procedure's timescales count from this day. For example, 27 3 2026",
     )
+
+    def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(GovukDateField, self.fields["outset_on"]).today = today
+
+
+OUTSET_CONFIRMED_ERROR = "Select yes if the date you identified the concern is right"
+
+
+class OutsetConfirmForm(forms.Form):
+    """Asked when the concern was identified longer ago than the partnership's limit."""
+
+    outset_confirmed = _radios(
+        "Is this date right?",
+        [("yes", "Yes"), ("no", "No, change the date")],
+        OUTSET_CONFIRMED_ERROR,
+    )
+
+
+#: Checks an immediate-risk due date with the rules core; raises ``LifecycleError`` if refused.
+DueCheck = Callable[[dt.date | None, str], None]
+
+
+class ImmediateRiskDueForm(forms.Form):
+    """By when the stage it starts at must act: the same working day unless a later date is
+    given with a reason, never past the stage's ordinary timescale (the rules core decides)."""
+
+    due_on = GovukDateField(
+        label="By when must this stage act?",
+        error_name="the date this stage must act by",
+        help_text=(
+            "Someone at immediate risk needs action the same working day: leave today's date "
+            "unless there is a reason it can wait. For example, 27 3 2026"
+        ),
+    )
+    due_reason = _text(
+        "Why can it wait past today? (only if you give a later date)",
+        required=False,
+        help_text="For example, what has been done to keep the person safe until then",
+    )
+
+    def __init__(self, *args: Any, check: DueCheck, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.check = check
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "due_on" not in data:
+            return data
+        try:
+            self.check(data["due_on"], data.get("due_reason") or "")
+        except LifecycleError as exc:
+            field = "due_reason" if str(exc) == LATER_DUE_NEEDS_REASON else "due_on"
+            self.add_error(field, str(exc))
+        return data
 
 
 # -- actions on an escalation ---------------------------------------------------------------
@@ -223,7 +311,7 @@ class VersionedForm(forms.Form):
 
 
 class ContactForm(VersionedForm):
-    occurred_on = _date("When did the contact happen?")
+    occurred_on = _date("When did the contact happen?", "the date of the contact")
     method = _radios(
         "How was the contact made?", ContactMethod.choices, "Select how the contact was made"
     )
@@ -254,21 +342,29 @@ class ContactForm(VersionedForm):
 
 
 class EscalateForm(VersionedForm):
-    on = _date("When was it escalated?")
+    on = _date("When was it escalated?", "the date it was escalated")
     reason = _text(
         "Why is it being escalated?",
+        name="Why it is being escalated",
         error="Enter why it is being escalated",
         help_text="What was not agreed at this stage",
     )
 
 
 class ResolveForm(VersionedForm):
-    on = _date("When was it resolved?")
-    outcome = _text("What outcome was agreed?", error="Enter the outcome that was agreed")
+    on = _date("When was it resolved?", "the date it was resolved")
+    outcome = _text(
+        "What outcome was agreed?",
+        error="Enter the outcome that was agreed",
+        name="The outcome",
+    )
 
 
 class ConfirmForm(VersionedForm):
-    on = _date("When was the outcome confirmed in writing?")
+    on = _date(
+        "When was the outcome confirmed in writing?",
+        "the date the outcome was confirmed in writing",
+    )
     confirmed_by = _text(
         "Who confirmed it, and to whom?",
         max_length=SHORT,
@@ -277,36 +373,43 @@ class ConfirmForm(VersionedForm):
 
 
 class BringForwardForm(VersionedForm):
-    due_on = _date("New due date", help_text="It must be earlier than the current due date")
+    due_on = _date(
+        "New due date", "the new due date", help_text="It must be earlier than the current due date"
+    )
     reason = _text(
         "Why does it need to be earlier?",
+        name="Why it needs to be earlier",
         error="Enter why the due date needs to be earlier",
         help_text="What about the child or adult makes this urgent",
     )
 
 
 class WithdrawForm(VersionedForm):
-    on = _date("When was it withdrawn?")
-    reason = _text("Why is it being withdrawn?", error="Enter why it is being withdrawn")
+    on = _date("When was it withdrawn?", "the date it was withdrawn")
+    reason = _text(
+        "Why is it being withdrawn?",
+        error="Enter why it is being withdrawn",
+        name="Why it is being withdrawn",
+    )
 
 
 class DecideForm(VersionedForm):
-    on = _date("When was the decision made?")
+    on = _date("When was the decision made?", "the date the decision was made")
     decision = _text("What was decided?", error="Enter what was decided")
 
 
 class EventForm(VersionedForm):
     event = _radios("What happened?", [], "Select what happened")
-    on = _date("When did it happen?")
+    on = _date("When did it happen?", "the date it happened")
 
-    def __init__(self, *args: Any, procedure: Procedure, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["event"].choices = [(e.id, e.name.capitalize()) for e in procedure.events]  # type: ignore[attr-defined]
+        self.fields["event"].choices = [(k, v[:1].upper() + v[1:]) for k, v in choices]  # type: ignore[attr-defined]
 
 
 class DutyForm(VersionedForm):
     obligation = _radios("Which duty has been done?", [], "Select the duty that has been done")
-    on = _date("When was it done?")
+    on = _date("When was it done?", "the date it was done")
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -316,6 +419,7 @@ class DutyForm(VersionedForm):
 class ViewForm(VersionedForm):
     view = _text(
         "What is your agency's view of the disagreement?",
+        name="Your agency's view",
         error="Enter your agency's view of the disagreement",
         help_text="Everyone party to this escalation will see it, with your name and agency",
     )
@@ -324,6 +428,7 @@ class ViewForm(VersionedForm):
 class CorrectionForm(VersionedForm):
     text = _text(
         "What is the correction?",
+        name="The correction",
         error="Enter the correction",
         help_text="The original entry stays in the record; this is added beside it",
     )
@@ -351,3 +456,19 @@ class FilterForm(forms.Form):
     )
     category = forms.ChoiceField(label="Category", required=False, choices=[])
     overdue = forms.BooleanField(label="Only overdue", required=False)
+    immediate_risk = forms.BooleanField(label="Only open at immediate risk", required=False)
+
+
+class RecordFilterForm(forms.Form):
+    """The escalation page's record, filtered by stage (read from the query string; a value
+    that is not one of the stages offered is ignored)."""
+
+    stage = forms.TypedChoiceField(
+        label="Show entries at", required=False, coerce=int, choices=[], empty_value=None
+    )
+
+    def __init__(self, *args: Any, stages: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].choices = [("", "Every stage")] + [  # type: ignore[attr-defined]
+            (n, f"Stage {n}") for n in stages
+        ]

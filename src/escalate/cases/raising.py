@@ -21,6 +21,8 @@ from escalate.cases.models import ReferenceKind, Source, SubjectKind
 from escalate.cases.views import escalation_or_404
 from escalate.directory.models import Agency
 from escalate.procedures import clock, words
+from escalate.procedures import lifecycle as lc
+from escalate.procedures.calendar import WorkingCalendar
 from escalate.procedures.schema import Procedure
 
 SESSION_KEY = "raise-answers"
@@ -33,21 +35,28 @@ RAISE_STEPS = [
     "source",
     "disagreement",
     "identified",
+    "due",
 ]
+#: Steps asked only when the person is at immediate risk.
+IMMEDIATE_RISK_STEPS = ("start-stage", "due")
 CHECK = "check"
+#: Asked after "identified" only when that date is older than the partnership's limit.
+CONFIRM_IDENTIFIED = "confirm-identified"
+#: The answer recording which outset date was confirmed: a changed date is asked again.
+OUTSET_CONFIRMED = "outset_confirmed_on"
 
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def raise_start(request: HttpRequest) -> HttpResponse:
-    if access.person_of(request.user) is None:
+    if not access.may_raise(access.person_of(request.user)):
         raise Http404
     return redirect(reverse("cases:raise", kwargs={"step": RAISE_STEPS[0]}))
 
 
 def _procedure(request: HttpRequest) -> tuple[Procedure, Any]:
     person = access.person_of(request.user)
-    if person is None:
+    if person is None or not access.may_raise(person):
         raise Http404
     p = person.agency.partnership
     return rules.partnership_procedure(p), person
@@ -64,6 +73,7 @@ def _form_for(
     person: Any,
     data: Any = None,
     initial: dict[str, Any] | None = None,
+    answers: dict[str, Any] | None = None,
 ) -> djforms.Form:
     kwargs: dict[str, Any] = {"initial": initial or {}}
     match step:
@@ -83,8 +93,36 @@ def _form_for(
         case "disagreement":
             return forms.DisagreementForm(data, **kwargs)
         case "identified":
-            return forms.OutsetForm(data, **kwargs)
+            return forms.OutsetForm(data, today=services.today(), **kwargs)
+        case "due":
+            calendar = person.agency.partnership.calendar()
+            kwargs["initial"].setdefault("due_on", calendar.add_working_days(services.today(), 0))
+            check = _due_check(procedure, calendar, answers or {})
+            return forms.ImmediateRiskDueForm(data, check=check, **kwargs)
     raise Http404
+
+
+def _due_check(
+    procedure: Procedure, calendar: WorkingCalendar, answers: dict[str, Any]
+) -> forms.DueCheck:
+    """The rules core's own check of an immediate-risk due date, for the "due" step's form."""
+    today = services.today()
+    outset = answers.get("outset_on")
+    outset_on = dt.date.fromisoformat(outset) if outset else today
+
+    def check(due_on: dt.date | None, reason: str) -> None:
+        lc.raise_escalation(
+            procedure,
+            outset_on=min(outset_on, today),
+            raised_on=today,
+            at_stage=int(answers.get("start_stage") or 1),
+            immediate_risk_reason=answers.get("reason") or "immediate risk",
+            calendar=calendar,
+            due_on=due_on,
+            due_reason=reason,
+        )
+
+    return check
 
 
 def _answers(request: HttpRequest) -> dict[str, Any]:
@@ -99,15 +137,16 @@ def _store(cleaned: dict[str, Any]) -> dict[str, Any]:
 
 def _initial(answers: dict[str, Any], step: str) -> dict[str, Any]:
     out = dict(answers)
-    if step == "identified" and "outset_on" in out:
-        out["outset_on"] = dt.date.fromisoformat(out["outset_on"])
+    for key in ("outset_on", "due_on"):
+        if out.get(key):
+            out[key] = dt.date.fromisoformat(out[key])
     return out
 
 
 def _steps_for(answers: dict[str, Any]) -> list[str]:
     if answers.get("immediate_risk") == "yes":
         return RAISE_STEPS
-    return [s for s in RAISE_STEPS if s != "start-stage"]
+    return [s for s in RAISE_STEPS if s not in IMMEDIATE_RISK_STEPS]
 
 
 def _next_step(answers: dict[str, Any], step: str) -> str:
@@ -128,6 +167,7 @@ def _complete(answers: dict[str, Any], step: str) -> bool:
         "source": ["source"],
         "disagreement": ["issue", "risk", "aim"],
         "identified": ["outset_on"],
+        "due": ["due_on"],
     }[step]
     return all(answers.get(k) not in (None, "") for k in required)
 
@@ -147,25 +187,31 @@ def _back(answers: dict[str, Any], step: str) -> str:
 def raise_step(request: HttpRequest, step: str) -> HttpResponse:
     if step == CHECK:
         return raise_check(request)
+    if step == CONFIRM_IDENTIFIED:
+        return raise_confirm_identified(request)
     if step not in RAISE_STEPS:
         raise Http404
     procedure, person = _procedure(request)
     answers = _answers(request)
-    if step == "start-stage" and answers.get("immediate_risk") != "yes":
+    if step in IMMEDIATE_RISK_STEPS and answers.get("immediate_risk") != "yes":
         return redirect("cases:raise", step="immediate-risk")
     changing = request.GET.get("change") == "1"
     if request.method == "POST":
-        form = _form_for(step, procedure, person, request.POST)
+        form = _form_for(step, procedure, person, request.POST, answers=answers)
         if form.is_valid():
             answers.update(_store(form.cleaned_data))
             if step == "immediate-risk" and answers["immediate_risk"] == "no":
-                for k in ("start_stage", "reason", "route_taken"):
+                for k in ("start_stage", "reason", "route_taken", "due_on", "due_reason"):
                     answers.pop(k, None)
+            if step == "identified":
+                answers.pop(OUTSET_CONFIRMED, None)
             request.session[SESSION_KEY] = answers
+            if step == "identified" and _old_outset_unconfirmed(person, answers):
+                return _to_step(CONFIRM_IDENTIFIED, changing=changing)
             nxt = CHECK if changing and _all_complete(answers) else _next_step(answers, step)
             return redirect("cases:raise", step=nxt)
     else:
-        form = _form_for(step, procedure, person, initial=_initial(answers, step))
+        form = _form_for(step, procedure, person, initial=_initial(answers, step), answers=answers)
     return render(
         request,
         "cases/raise/step.html",
@@ -175,6 +221,67 @@ def raise_step(request: HttpRequest, step: str) -> HttpResponse:
             "back": _back(answers, step),
             "step": step,
             "changing": changing,
+        },
+    )
+
+
+def _to_step(step: str, *, changing: bool = False) -> HttpResponse:
+    url = reverse("cases:raise", kwargs={"step": step})
+    return redirect(f"{url}?change=1" if changing else url)
+
+
+def _old_outset(person: Any, answers: dict[str, Any]) -> dt.date | None:
+    """The outset answered, if it is older than the partnership's limit (else None)."""
+    value = answers.get("outset_on")
+    if not value:
+        return None
+    outset_on = dt.date.fromisoformat(value)
+    partnership = person.agency.partnership
+    if rules.outset_needs_confirming(partnership, outset_on, today=services.today()):
+        return outset_on
+    return None
+
+
+def _old_outset_unconfirmed(person: Any, answers: dict[str, Any]) -> bool:
+    old = _old_outset(person, answers)
+    return old is not None and answers.get(OUTSET_CONFIRMED) != old.isoformat()
+
+
+def raise_confirm_identified(request: HttpRequest) -> HttpResponse:
+    """'You said you identified the concern on 3 March 2024. That is more than a year ago':
+    Yes records the confirmation of that date and goes on; No goes back to the date."""
+    procedure, person = _procedure(request)
+    answers = _answers(request)
+    changing = request.GET.get("change") == "1"
+    old = _old_outset(person, answers)
+    if old is None:
+        return _to_step("identified", changing=changing)
+    if request.method == "POST":
+        form = forms.OutsetConfirmForm(request.POST)
+        if form.is_valid():
+            if form.cleaned_data["outset_confirmed"] != "yes":
+                answers.pop(OUTSET_CONFIRMED, None)
+                request.session[SESSION_KEY] = answers
+                return _to_step("identified", changing=changing)
+            answers[OUTSET_CONFIRMED] = old.isoformat()
+            request.session[SESSION_KEY] = answers
+            done = changing and _all_complete(answers)
+            return redirect(
+                "cases:raise", step=CHECK if done else _next_step(answers, "identified")
+            )
+    else:
+        confirmed = answers.get(OUTSET_CONFIRMED) == old.isoformat()
+        form = forms.OutsetConfirmForm(initial={"outset_confirmed": "yes"} if confirmed else {})
+    back = reverse("cases:raise", kwargs={"step": "identified"})
+    return render(
+        request,
+        "cases/raise/confirm_identified.html",
+        {
+            "form": form,
+            "procedure": procedure,
+            "back": f"{back}?change=1" if changing else back,
+            "outset": words.long_date(old),
+            "limit": words.days_in_words(person.agency.partnership.outset_confirm_after_days),
         },
     )
 
@@ -204,6 +311,10 @@ def _summary(answers: dict[str, Any], procedure: Procedure) -> list[tuple[str, s
             ("Start at", f"Stage {answers.get('start_stage')}", "start-stage"),
             ("Why start at this stage", answers.get("reason", ""), "start-stage"),
         ]
+        due_on = dt.date.fromisoformat(answers["due_on"])
+        rows.append((f"Stage {answers.get('start_stage')} to act by", words.day(due_on), "due"))
+        if answers.get("due_reason"):
+            rows.append(("Why it can wait past today", answers["due_reason"], "due"))
     rows += [
         ("About", SubjectKind(answers["subject_kind"]).label, "about"),
         (
@@ -254,16 +365,20 @@ def _new_escalation(answers: dict[str, Any]) -> services.NewEscalation:
         immediate_risk_reason=answers.get("reason", "") if risk else "",
         route_taken=answers.get("route_taken", "") if risk else "",
         start_stage=int(answers.get("start_stage", 1)) if risk else 1,
+        due_on=dt.date.fromisoformat(answers["due_on"]) if risk else None,
+        due_reason=answers.get("due_reason", "") if risk else "",
         other_agency_ids=tuple(int(a) for a in answers.get("other_agencies", [])),
     )
 
 
 def raise_check(request: HttpRequest) -> HttpResponse:
-    procedure, _person = _procedure(request)
+    procedure, person = _procedure(request)
     answers = _answers(request)
     missing = next((s for s in _steps_for(answers) if not _complete(answers, s)), None)
     if missing is not None:
         return redirect("cases:raise", step=missing)
+    if _old_outset_unconfirmed(person, answers):
+        return redirect("cases:raise", step=CONFIRM_IDENTIFIED)
     errors: list[str] = []
     if request.method == "POST":
         try:

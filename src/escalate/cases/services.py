@@ -2,14 +2,22 @@
 
 Each takes keyword-only, typed arguments; checks access (``access.allowed_actions``); asks the
 rules core for the transition; and in one transaction updates the projection with a version
-check, appends the timeline entries and returns. A concurrent change is refused with
-:class:`ConcurrentChangeError`, a refused transition with :class:`ActionError`.
+check, appends the timeline entries and returns. A refused transition raises
+:class:`ActionError`.
+
+Conflicts. Every change takes ``version``: the escalation's version when the person opened the
+form. What was added since then (entries with a higher ``Entry.version``) conflicts only if it
+changed the stage or status (``STATE_CHANGING_KINDS``): then :class:`ConcurrentChangeError`
+says so and carries those entries, so the page can show them above the person's own typing.
+Anything else (a contact, a view, a duty done) is simply added beside the other change, checked
+by the rules core against the escalation as it is now. A write that loses a race between
+loading and saving is tried again from a fresh load.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import cast
@@ -24,6 +32,7 @@ from escalate.audit.services import audit_record
 from escalate.cases import access, rules, selectors
 from escalate.cases.access import Action
 from escalate.cases.models import (
+    STATE_CHANGING_KINDS,
     ContactMethod,
     Entry,
     EntryKind,
@@ -32,6 +41,7 @@ from escalate.cases.models import (
     PartyRole,
     Stage,
 )
+from escalate.cases.references import reference_key
 from escalate.directory.models import Partnership, Person
 from escalate.procedures import events as ev
 from escalate.procedures import lifecycle as lc
@@ -39,8 +49,9 @@ from escalate.procedures.calendar import WorkingCalendar
 from escalate.procedures.schema import Procedure
 
 CONCURRENT_CHANGE = (
-    "Someone else changed this escalation after you opened it. Nothing you entered has been "
-    "saved: check the record as it is now and try again if it is still needed."
+    "Someone else changed the stage or status of this escalation after you opened this page. "
+    "Nothing you entered has been saved yet: check what they did, then submit again if it is "
+    "still needed."
 )
 NOT_ALLOWED = "You cannot {action} this escalation at its current stage."
 DATE_IN_FUTURE = "The date cannot be in the future."
@@ -52,6 +63,10 @@ UNKNOWN_ENTRY = "There is no entry {sequence} on this escalation."
 CORRECTION_REQUIRED = "Say what the correction is."
 UNKNOWN_METHOD = "Select how the contact was made."
 VIEW_REQUIRED = "Enter your agency's view of the disagreement."
+NOT_A_PARTY = (
+    "The business unit oversees escalations and is never a party to one: a concern is raised "
+    "by the agency that disagrees."
+)
 NAMES_NOT_RECORDED = "This partnership records only a case reference: leave the name blank."
 
 
@@ -69,8 +84,20 @@ class ActionError(ServiceError):
 
 
 class ConcurrentChangeError(ServiceError):
-    def __init__(self) -> None:
+    """Someone else changed the stage or status since the person's ``version``. ``unseen``
+    holds the entries added since then, oldest first."""
+
+    def __init__(self, unseen: Sequence[Entry] = ()) -> None:
         super().__init__(CONCURRENT_CHANGE)
+        self.unseen = list(unseen)
+
+
+class _Raced(Exception):
+    """Another change was saved between loading and writing: load again and retry."""
+
+
+#: How many times a change that lost a race to a non-conflicting one is tried again.
+ATTEMPTS = 4
 
 
 def today() -> dt.date:
@@ -115,12 +142,17 @@ class NewEscalation:
     immediate_risk_reason: str = ""
     route_taken: str = ""
     start_stage: int = 1
+    #: Immediate risk only: by when the start stage must act (None: the same working day).
+    due_on: dt.date | None = None
+    due_reason: str = ""
     other_agency_ids: tuple[int, ...] = field(default_factory=tuple)
 
 
 def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = None) -> Escalation:
     """Raise a concern: the record, its parties, stage and first entry, in one transaction."""
     person = _person(user)
+    if not access.may_raise(person):
+        raise ActionError(NOT_A_PARTY)
     now = on or today()
     partnership: Partnership = person.agency.partnership
     procedure = rules.partnership_procedure(partnership)
@@ -135,6 +167,7 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
     _not_future(data.outset_on, now, "outset_on")
     if data.subject_name.strip() and not partnership.record_subject_names:
         raise ActionError(NAMES_NOT_RECORDED, "subject_name")
+    calendar = partnership.calendar()
     try:
         transition = lc.raise_escalation(
             procedure,
@@ -142,11 +175,15 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
             raised_on=now,
             at_stage=data.start_stage,
             immediate_risk_reason=data.immediate_risk_reason if data.immediate_risk else None,
+            calendar=calendar,
+            due_on=data.due_on if data.immediate_risk else None,
+            due_reason=data.due_reason,
         )
     except lc.LifecycleError as exc:
-        raise ActionError(str(exc), "start_stage") from exc
+        field_name = "due_on" if data.immediate_risk and data.due_on else "start_stage"
+        raise ActionError(str(exc), field_name) from exc
     state = transition.state
-    current_due, next_due = rules.derived_dates(procedure, partnership.calendar(), state)
+    current_due, next_due = rules.derived_dates(procedure, calendar, state)
     others = eligible.filter(pk__in=data.other_agency_ids).exclude(
         pk__in=[person.agency_id, receiving.pk]
     )
@@ -158,6 +195,7 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
             subject_name=data.subject_name,
             subject_reference_kind=data.subject_reference_kind,
             subject_reference=data.subject_reference,
+            subject_reference_key=reference_key(data.subject_reference),
             category=data.category,
             source=data.source,
             source_detail=data.source_detail,
@@ -165,6 +203,7 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
             raising_person=person,
             receiving_agency=receiving,
             receiving_practitioner=data.receiving_practitioner,
+            receiving_person=selectors.person_named(receiving.pk, data.receiving_practitioner),
             issue=data.issue,
             risk=data.risk,
             aim=data.aim,
@@ -197,6 +236,19 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
             author_agency=person.agency.name,
             text=state.immediate_risk_reason or "",
         )
+        for sequence, protective in enumerate(state.protective, start=2):
+            Entry.objects.create(
+                escalation=escalation,
+                sequence=sequence,
+                kind=EntryKind.PROTECTIVE,
+                stage=protective.stage,
+                occurred_on=now,
+                author=user,  # type: ignore[misc]
+                author_name=person.name,
+                author_agency=person.agency.name,
+                due_on=protective.due_on,
+                text=protective.reason,
+            )
         audit_record(
             actor=user,
             action=AuditAction.ESCALATION_RAISED,
@@ -225,31 +277,39 @@ class _Loaded:
 
 
 def _load(user: object, escalation: Escalation, action: Action, version: int) -> _Loaded:
+    """The escalation as it is now, refused if a change of stage or status happened since
+    ``version`` (what the person saw) or if the person may not take this action now."""
     person = _person(user)
-    if escalation.version != version:
-        raise ConcurrentChangeError()
-    procedure = rules.procedure_of(escalation)
-    parties = list(escalation.parties.all())
-    if action not in access.allowed_actions(person, escalation, parties, procedure):
+    # Locked until the change commits (PostgreSQL): a second writer waits, then reads this
+    # one's result, so a contact beside a contact never races. SQLite writes one at a time.
+    rows = Escalation.objects.select_for_update(of=("self",)).select_related("partnership")
+    esc = rows.get(pk=escalation.pk)
+    entries = list(esc.entries.all())
+    unseen = [e for e in entries if e.version > version]
+    if any(e.kind in STATE_CHANGING_KINDS for e in unseen):
+        raise ConcurrentChangeError(unseen)
+    procedure = rules.procedure_of(esc)
+    parties = list(esc.parties.all())
+    if action not in access.allowed_actions(person, esc, parties, procedure):
         raise ActionError(NOT_ALLOWED.format(action=action.value.replace("-", " ")))
-    stages = list(escalation.stages.all())
-    entries = list(escalation.entries.all())
-    state = rules.state_of(escalation, stages, entries)
-    calendar = escalation.partnership.calendar()
-    return _Loaded(escalation, procedure, parties, stages, entries, person, state, calendar)
+    stages = list(esc.stages.all())
+    state = rules.state_of(esc, stages, entries)
+    calendar = esc.partnership.calendar()
+    return _Loaded(esc, procedure, parties, stages, entries, person, state, calendar)
 
 
 def _commit(
     loaded: _Loaded,
-    version: int,
     new_state: lc.EscalationState,
     entries: list[Entry],
     *,
     user: object,
     service: str,
 ) -> Escalation:
-    """Write the new state with a version check, then the entries. One transaction."""
+    """Write the new state if the escalation is still at the loaded version, then the entries.
+    One transaction; :class:`_Raced` if another change got there first."""
     esc = loaded.escalation
+    loaded_version = esc.version
     current_due, next_due = rules.derived_dates(loaded.procedure, loaded.calendar, new_state)
     changes = {
         "status": new_state.status.value,
@@ -264,11 +324,11 @@ def _commit(
     }
     try:
         with transaction.atomic():
-            updated = Escalation.objects.filter(pk=esc.pk, version=version).update(
+            updated = Escalation.objects.filter(pk=esc.pk, version=loaded_version).update(
                 version=F("version") + 1, **changes
             )
             if updated != 1:
-                raise ConcurrentChangeError()
+                raise _Raced()
             existing = {s.number: s for s in loaded.stages}
             for s in new_state.stages:
                 row = existing.get(s.number)
@@ -282,6 +342,7 @@ def _commit(
             for i, entry in enumerate(entries, start=1):
                 entry.escalation = esc
                 entry.sequence = last + i
+                entry.version = loaded_version + 1
                 entry.author_name = loaded.person.name
                 entry.author_agency = loaded.person.agency.name
                 entry.save(force_insert=True)
@@ -295,14 +356,41 @@ def _commit(
                     "service": service,
                     "stage": new_state.current.number,
                     "status": new_state.status.value,
-                    "version": version + 1,
+                    "version": loaded_version + 1,
                     "entries": [e.sequence for e in entries],
                 },
             )
     except IntegrityError as exc:  # a concurrent writer got there first
-        raise ConcurrentChangeError() from exc
+        raise _Raced() from exc
     esc.refresh_from_db()
     return esc
+
+
+Change = Callable[[_Loaded], tuple[lc.EscalationState, list[Entry]]]
+
+
+def _change(
+    *,
+    user: object,
+    escalation: Escalation,
+    version: int,
+    action: Action,
+    service: str,
+    make: Change,
+) -> Escalation:
+    """Load, decide (``make``: the new state and entries) and save; again from a fresh load if
+    another change was saved in between. Every refusal is audited."""
+    with _audited_refusal(user, escalation, service):
+        for _attempt in range(ATTEMPTS):
+            try:
+                with transaction.atomic():
+                    loaded = _load(user, escalation, action, version)
+                    new_state, entries = make(loaded)
+                    return _commit(loaded, new_state, entries, user=user, service=service)
+            except _Raced:
+                continue
+        unseen = Entry.objects.filter(escalation_id=escalation.pk, version__gt=version)
+        raise ConcurrentChangeError(list(unseen.order_by("sequence")))
 
 
 def _run(
@@ -316,14 +404,16 @@ def _run(
     field_name: str | None = None,
     service: str,
 ) -> Escalation:
-    with _audited_refusal(user, escalation, service):
-        loaded = _load(user, escalation, action, version)
+    def make(loaded: _Loaded) -> tuple[lc.EscalationState, list[Entry]]:
         try:
             transition = step(loaded)
         except lc.LifecycleError as exc:
             raise ActionError(str(exc), field_name) from exc
-        entries = entry(loaded, transition)
-        return _commit(loaded, version, transition.state, entries, user=user, service=service)
+        return transition.state, entry(loaded, transition)
+
+    return _change(
+        user=user, escalation=escalation, version=version, action=action, service=service, make=make
+    )
 
 
 @contextmanager
@@ -570,13 +660,20 @@ def escalation_record_view(
     earlier one; nothing is overwritten."""
     if not view.strip():
         raise ActionError(VIEW_REQUIRED, "view")
-    service = "escalation_record_view"
-    with _audited_refusal(user, escalation, service):
-        loaded = _load(user, escalation, Action.RECORD, version)
+
+    def make(loaded: _Loaded) -> tuple[lc.EscalationState, list[Entry]]:
         if access.is_party(loaded.person, loaded.parties) is None:
             raise ActionError(NOT_ALLOWED.format(action="give a view on"))
-        entry = _entry(user, loaded, EntryKind.VIEW, today(), text=view.strip())
-        return _commit(loaded, version, loaded.state, [entry], user=user, service=service)
+        return loaded.state, [_entry(user, loaded, EntryKind.VIEW, today(), text=view.strip())]
+
+    return _change(
+        user=user,
+        escalation=escalation,
+        version=version,
+        action=Action.RECORD,
+        service="escalation_record_view",
+        make=make,
+    )
 
 
 def entry_correct(
@@ -585,13 +682,21 @@ def entry_correct(
     """A correction is a new entry pointing at the one it corrects; nothing is overwritten."""
     if not text.strip():
         raise ActionError(CORRECTION_REQUIRED, "text")
-    service = "entry_correct"
-    with _audited_refusal(user, escalation, service):
-        loaded = _load(user, escalation, Action.RECORD, version)
+
+    def make(loaded: _Loaded) -> tuple[lc.EscalationState, list[Entry]]:
         target = next((e for e in loaded.entries if e.sequence == sequence), None)
         if target is None:
             raise ActionError(UNKNOWN_ENTRY.format(sequence=sequence), "sequence")
         entry = _entry(
             user, loaded, EntryKind.CORRECTION, today(), text=text.strip(), corrects=target
         )
-        return _commit(loaded, version, loaded.state, [entry], user=user, service=service)
+        return loaded.state, [entry]
+
+    return _change(
+        user=user,
+        escalation=escalation,
+        version=version,
+        action=Action.RECORD,
+        service="entry_correct",
+        make=make,
+    )

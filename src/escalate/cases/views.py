@@ -12,11 +12,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from escalate.audit.models import AuditAction, AuditResult, ObjectType
-from escalate.audit.selectors import reference_or_blank
+from escalate.audit.selectors import reference_or_blank, refused_partnership_id
 from escalate.audit.services import audit_record
 from escalate.cases import access, forms, protection, rules, selectors, services
 from escalate.cases.access import Action
-from escalate.cases.models import Escalation, Party, Status
+from escalate.cases.models import Entry, Escalation, Party, Status
 from escalate.directory.models import Person
 from escalate.procedures import lifecycle as lc
 from escalate.procedures import words
@@ -35,16 +35,20 @@ def _procedure_for_viewer(request: HttpRequest) -> Procedure:
 
 
 def escalation_or_404(request: HttpRequest, reference: str) -> Escalation:
-    """The escalation if the user may see it; else a 404, and the refusal in the audit trail."""
+    """The escalation if the user may see it; else a 404, and the refusal in the audit trail
+    of the escalation's partnership when the reference names one (the 404 is the same)."""
     try:
         return selectors.escalation_get_for(request.user, reference)
     except selectors.EscalationNotFound:
+        match = request.resolver_match
         audit_record(
             actor=request.user,
             action=AuditAction.ACCESS_DENIED,
             object_type=ObjectType.ESCALATION,
             object_ref=reference_or_blank(reference),
+            partnership_id=refused_partnership_id(reference),
             result=AuditResult.REFUSED,
+            detail={"page": match.url_name} if match and match.url_name else None,
         )
         raise Http404 from None
 
@@ -69,7 +73,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/home.html",
-        {"person": person, "counts": counts, "awaiting": awaiting, "today": today},
+        {
+            "person": person,
+            "counts": counts,
+            "awaiting": awaiting,
+            "today": today,
+        },
     )
 
 
@@ -116,6 +125,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
         reference=data.get("reference") or "",
         mine=base.mine,
         awaiting=base.awaiting,
+        immediate_risk=bool(data.get("immediate_risk")),
     )
     today = services.today()
     rows = list(selectors.escalation_list_for(request.user, filters, today)[:200])
@@ -130,6 +140,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
             "agency_id": filters.agency_id,
             "category": filters.category,
             "overdue": filters.overdue,
+            "immediate_risk": filters.immediate_risk,
             "reference": reference_or_blank(filters.reference),
             "results": len(rows),
         },
@@ -178,10 +189,11 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
     sched = rules.schedule(procedure, calendar, state, today)
     person = access.person_of(request.user)
     allowed = access.allowed_actions(person, escalation, parties, procedure)
-    offer = _record_offers(allowed, person, parties, state)
+    offer = _record_offers(allowed, person, parties, procedure, state)
     stage_def = procedure.stage(escalation.current_stage)
     overdue_keys = {(i.stage, i.obligation) for i in sched.overdue}
     soon_keys = {(i.stage, i.obligation) for i in sched.due_soon}
+    finished = escalation.status != Status.OPEN
     ladder = []
     for sp in sched.plan.stages:
         key = (sp.number, None)
@@ -192,6 +204,8 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
                 "current": sp.number == escalation.current_stage,
                 "overdue": key in overdue_keys,
                 "due_soon": key in soon_keys,
+                # A finished escalation's page stays short: stages never reached fold away.
+                "folded": finished and sp.number > escalation.current_stage,
                 "obligations": [
                     {
                         "plan": o,
@@ -202,17 +216,12 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
                 ],
             }
         )
-    contacts = selectors.stage_contacts_for(escalation, escalation.current_stage)
-    who_by_agency = [
-        (p.agency, stage_def.who_by_agency.get(p.agency.agency_type))  # type: ignore[call-overload]
-        for p in parties
-    ]
-    event_names = {e.id: e.name for e in procedure.events}
-    duty_names = {(s.number, o.id): o.what for s in procedure.stages for o in s.obligations}
-    for entry in entries:
-        entry.label = event_names.get(entry.event) or duty_names.get(  # type: ignore[attr-defined]
-            (entry.stage, entry.obligation), ""
-        )
+    not_reached = [row for row in ladder if row["folded"]]
+    contact_groups = selectors.stage_contacts_by_agency(
+        escalation, escalation.current_stage, procedure
+    )
+    record_form, record_stage, shown = _record_filter(request, entries)
+    _label_entries(procedure, entries)
     views = {}
     for entry in entries:
         if entry.kind == "view":
@@ -226,14 +235,18 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
             escalation.category,
         ),
         "parties": parties,
-        "entries": entries,
+        "entries": shown,
+        "record_form": record_form,
+        "record_stage": record_stage,
         "schedule": sched,
-        "ladder": ladder,
+        "ladder": [row for row in ladder if not row["folded"]],
+        "not_reached": not_reached,
         "stage_def": stage_def,
         "stage_levels": words.levels(stage_def.levels),
         "top_outcome": words.plain(procedure.top_stage.produces),
-        "contacts": contacts,
-        "who_by_agency": who_by_agency,
+        "contact_groups": contact_groups,
+        "at_immediate_risk": selectors.at_immediate_risk(escalation),
+        "audit_trail": access.business_unit_person(request.user) is not None,
         "allowed": {a.value.replace("-", "_"): True for a in allowed},
         "offer": offer,
         "anything_to_do": bool(offer) or bool(allowed - {Action.RECORD}),
@@ -241,23 +254,69 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
     }
 
 
+def _record_filter(
+    request: HttpRequest, entries: list[Entry]
+) -> tuple[forms.RecordFilterForm | None, int | None, list[Entry]]:
+    """The record's stage filter (``?stage=2``), offered once the record spans more than one
+    stage; a value that is not one of its stages is ignored. Returns the form, the stage
+    chosen (or None) and the entries to show."""
+    stages = sorted({entry.stage for entry in entries})
+    if len(stages) < 2:
+        return None, None, entries
+    form = forms.RecordFilterForm(request.GET or None, stages=stages)
+    stage = form.cleaned_data.get("stage") if form.is_bound and form.is_valid() else None
+    if stage is None:
+        # Nothing chosen, or something not offered: show every entry and no error.
+        return forms.RecordFilterForm(stages=stages), None, entries
+    return form, stage, [entry for entry in entries if entry.stage == stage]
+
+
 def _record_offers(
     allowed: frozenset[Action],
     person: Person | None,
     parties: list[Party],
+    procedure: Procedure,
     state: lc.EscalationState,
 ) -> dict[str, bool]:
     """Which of the "record" links to show: what the rules core still accepts in this state
-    (lifecycle.recordable), and a view only from an agency that is a party."""
+    (an event or a duty only where one may be recorded now), and a view only from an agency
+    that is a party."""
     if Action.RECORD not in allowed or person is None:
         return {}
     offers = {kind.value: True for kind in lc.recordable(state)}
+    if not lc.recordable_events(procedure, state):
+        offers.pop(lc.Record.EVENT.value, None)
+    if not lc.doable_obligations(procedure, state):
+        offers.pop(lc.Record.DUTY.value, None)
     if access.is_party(person, parties) is not None:
         offers["view"] = True
     return offers
 
 
 # -- actions on an escalation ----------------------------------------------------------------
+
+
+def _state(escalation: Escalation) -> lc.EscalationState:
+    """The rules core's state of an escalation loaded by ``escalation_get_for``."""
+    return rules.state_of(escalation, escalation.stages.all(), escalation.entries.all())
+
+
+def _posted_before(request: HttpRequest, escalation: Escalation) -> bool:
+    """Whether the post comes from a form opened at an earlier version of the escalation."""
+    posted = request.POST.get("version", "")
+    return posted.isdigit() and int(posted) < escalation.version
+
+
+def _label_entries(procedure: Procedure, entries: list[Entry]) -> list[Entry]:
+    """Give each entry the name of its event or duty in the procedure's words (``label``)."""
+    event_names = {e.id: e.name for e in procedure.events}
+    duty_names = {(s.number, o.id): o.what for s in procedure.stages for o in s.obligations}
+    for entry in entries:
+        entry.label = event_names.get(entry.event) or duty_names.get(  # type: ignore[attr-defined]
+            (entry.stage, entry.obligation), ""
+        )
+    return entries
+
 
 ActionService = Callable[..., Escalation]
 
@@ -273,7 +332,13 @@ def _action_view(
     service_kwargs: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     template: str = "cases/action.html",
 ) -> Callable[[HttpRequest, str], HttpResponse]:
-    """One GET/POST view per action: show the form, call the one service, redirect."""
+    """One GET/POST view per action: show the form, call the one service, redirect.
+
+    Whether a posted change conflicts with one made since the form was opened is the
+    service's decision, not the page's. When it does, the form comes back with everything the
+    person typed, the other change shown above it and the version moved on, so that submitting
+    again is one press (if they may still take the action).
+    """
 
     @login_required
     @GET_POST
@@ -281,16 +346,20 @@ def _action_view(
         escalation = escalation_or_404(request, reference)
         procedure = rules.procedure_of(escalation)
         person = access.person_of(request.user)
-        parties = list(escalation.parties.all())
-        posted_version = request.POST.get("version", "") if request.method == "POST" else ""
-        if posted_version.isdigit() and int(posted_version) != escalation.version:
-            # Changed since this user opened the form: say so before anything else.
-            messages.error(request, services.CONCURRENT_CHANGE)
-            return redirect("cases:detail", reference=escalation.reference)
-        if action not in access.allowed_actions(person, escalation, parties, procedure):
-            raise Http404
+        allowed = action in access.allowed_actions(
+            person, escalation, list(escalation.parties.all()), procedure
+        )
         extra = form_kwargs(escalation, procedure) if form_kwargs else {}
-        if request.method == "POST":
+        unseen: list[Entry] | None = None
+        if request.method != "POST":
+            if not allowed:
+                raise Http404
+            form = form_class(initial={"version": escalation.version}, **extra)
+        else:
+            # A form opened before someone else's change may post an action the person can no
+            # longer take: the service decides (and audits) that, so it is not a "not found".
+            if not allowed and not _posted_before(request, escalation):
+                raise Http404
             form = form_class(request.POST, **extra)
             if form.is_valid():
                 data = dict(form.cleaned_data)
@@ -299,20 +368,32 @@ def _action_view(
                 try:
                     service(user=request.user, escalation=escalation, version=version, **kwargs)
                 except services.ConcurrentChangeError as exc:
-                    messages.error(request, exc.message)
-                    return redirect("cases:detail", reference=escalation.reference)
+                    escalation = escalation_or_404(request, reference)
+                    unseen = _label_entries(procedure, exc.unseen)
+                    moved_on = request.POST.copy()
+                    moved_on["version"] = str(escalation.version)
+                    form = form_class(moved_on, **extra)
+                    allowed = action in access.allowed_actions(
+                        person, escalation, list(escalation.parties.all()), procedure
+                    )
                 except services.ServiceError as exc:
                     target = exc.field if exc.field in form.fields else None
                     form.add_error(target, exc.message)
                 else:
                     messages.success(request, done)
                     return redirect("cases:detail", reference=escalation.reference)
-        else:
-            form = form_class(initial={"version": escalation.version}, **extra)
         return render(
             request,
             template,
-            {"e": escalation, "form": form, "title": title, "procedure": procedure},
+            {
+                "e": escalation,
+                "form": form,
+                "title": title,
+                "procedure": procedure,
+                "unseen": unseen,
+                "conflict_message": services.CONCURRENT_CHANGE,
+                "may_submit": allowed,
+            },
         )
 
     return view
@@ -373,7 +454,9 @@ record_event = _action_view(
     service=services.escalation_record_event,
     title="Record what happened",
     done="Added to the record.",
-    form_kwargs=lambda e, p: {"procedure": p},
+    form_kwargs=lambda e, p: {
+        "choices": [(v.id, v.name) for v in lc.recordable_events(p, _state(e))]
+    },
 )
 record_view = _action_view(
     action=Action.RECORD,
@@ -389,7 +472,7 @@ record_duty = _action_view(
     title="Record a duty done",
     done="Added to the record.",
     form_kwargs=lambda e, p: {
-        "choices": [(o.id, o.what) for o in p.stage(e.current_stage).obligations]
+        "choices": [(o.id, o.what) for o in lc.doable_obligations(p, _state(e))]
     },
 )
 

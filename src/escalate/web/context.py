@@ -1,4 +1,5 @@
-"""What every template knows: the service name, the viewer's partnership, demo mode."""
+"""What every template knows: the service name, the viewer's partnership, whether they may
+raise a concern (the business unit never does), demo mode."""
 
 from __future__ import annotations
 
@@ -7,18 +8,20 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from escalate.directory.models import Partnership
+from escalate.cases import access
+from escalate.directory.models import Person
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    partnership = (
-        Partnership.objects.filter(agencies__people__user_id=user.pk).first()
+    person = (
+        Person.objects.select_related("agency__partnership").filter(user_id=user.pk).first()
         if user is not None and user.is_authenticated
         else None
     )
     return {
         "service_name": "Escalate",
-        "viewer_partnership": partnership,
+        "viewer_partnership": person.agency.partnership if person is not None else None,
+        "may_raise": access.may_raise(person if person is not None and person.is_active else None),
         "demo_mode": settings.ESCALATE_DEMO,
     }

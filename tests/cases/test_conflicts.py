@@ -9,6 +9,7 @@ other change above it and a button to submit again. Every refusal is in the audi
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 
@@ -173,7 +174,8 @@ def test_concurrent_contacts_are_all_saved() -> None:
     shared in-memory SQLite database reports a lock, and the writer tries again)."""
     world = make_world("north-east-lincolnshire", slug="race")
     esc = raise_one(world)
-    writers = 6
+    # More writers for a heavier check: ESCALATE_RACE_WRITERS=50 pytest -k concurrent_contacts
+    writers = int(os.environ.get("ESCALATE_RACE_WRITERS", "6"))
     start = threading.Barrier(writers)
     errors: list[BaseException] = []
     users = [
@@ -188,7 +190,7 @@ def test_concurrent_contacts_are_all_saved() -> None:
             for _attempt in range(200):
                 try:
                     services.escalation_record_contact(
-                        user=users[n],
+                        user=users[n % len(users)],
                         escalation=Escalation.objects.get(pk=esc.pk),
                         version=1,
                         occurred_on=D(2026, 3, 3),

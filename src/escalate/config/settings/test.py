@@ -5,6 +5,9 @@ from escalate.config.settings.base import *  # noqa: F403
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
 ESCALATE_DEMO = True
 WHITENOISE_USE_FINDERS = True
+# Find a static file when it is asked for, not by walking every finder each time a test client
+# loads the middleware (most of the permission matrix's time went on that walk).
+WHITENOISE_AUTOREFRESH = True
 # The test runner empties every table between transactional tests; allow it for the audit
 # table too (the triggers still refuse any other delete).
 ESCALATE_AUDIT_FLUSHABLE = True

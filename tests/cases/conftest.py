@@ -122,3 +122,14 @@ def highest(world: World, agency: str = "a") -> User:
 @pytest.fixture
 def world(db: None) -> World:
     return make_world("north-east-lincolnshire")
+
+
+def escalated_to(world: World, esc: Escalation, stage: int) -> Escalation:
+    """Escalate ``esc`` (by the raising agency's highest level) a day at a time to ``stage``."""
+    day = esc.outset_on
+    while esc.current_stage < stage:
+        day += dt.timedelta(days=1)
+        esc = services.escalation_escalate(
+            user=highest(world), escalation=esc, version=esc.version, on=day, reason="No"
+        )
+    return esc

@@ -8,24 +8,13 @@ import pytest
 
 from escalate.accounts.models import User
 from escalate.cases import selectors, services
-from escalate.cases.models import Escalation
 from escalate.directory.models import Person
 from escalate.procedures.schema import Level
-from tests.cases.conftest import World, highest, make_world, raise_one
+from tests.cases.conftest import World, escalated_to, make_world, raise_one
 from tests.support import signed_in
 
 pytestmark = pytest.mark.django_db
 D = dt.date
-
-
-def _to_stage(world: World, esc: Escalation, stage: int) -> Escalation:
-    day = esc.outset_on
-    while esc.current_stage < stage:
-        day += dt.timedelta(days=1)
-        esc = services.escalation_escalate(
-            user=highest(world), escalation=esc, version=esc.version, on=day, reason="No"
-        )
-    return esc
 
 
 def _panel_member(world: World, key: str, level: Level) -> User:
@@ -40,11 +29,11 @@ def test_sunderland_committee_sees_referred_escalations_but_not_its_own_cases() 
     world = make_world("sunderland-sab")
     member = _panel_member(world, "c", Level.SENIOR_MANAGER)
     involved = _panel_member(world, "c", Level.ASSISTANT_DIRECTOR)
-    at_three = _to_stage(world, raise_one(world), 3)
-    at_four = _to_stage(world, raise_one(world), 4)
+    at_three = escalated_to(world, raise_one(world), 3)
+    at_four = escalated_to(world, raise_one(world), 4)
     # the involved member wrote in this one before it reached the committee
     touched = raise_one(world)
-    at_four_touched = _to_stage(world, touched, 4)
+    at_four_touched = escalated_to(world, touched, 4)
     from escalate.cases.models import Entry, EntryKind
 
     Entry.objects.create(
@@ -71,7 +60,7 @@ def test_sunderland_committee_sees_referred_escalations_but_not_its_own_cases() 
 def test_panel_member_reads_but_does_not_act() -> None:
     world = make_world("north-somerset-sab")
     member = _panel_member(world, "c", Level.SENIOR_MANAGER)
-    esc = _to_stage(world, raise_one(world), 5)
+    esc = escalated_to(world, raise_one(world), 5)
     client = signed_in(member)
     assert client.get(f"/escalations/{esc.reference}/").status_code == 200
     assert client.get(f"/escalations/{esc.reference}/decide/").status_code == 404
@@ -92,7 +81,7 @@ def test_panel_member_reads_but_does_not_act() -> None:
 
 def test_panel_members_of_another_partnership_see_nothing() -> None:
     world = make_world("sunderland-sab")
-    esc = _to_stage(world, raise_one(world), 4)
+    esc = escalated_to(world, raise_one(world), 4)
     other = make_world("sunderland-sab", slug="elsewhere")
     member = _panel_member(other, "c", Level.SENIOR_MANAGER)
     assert not selectors.escalation_visible_to(member).filter(pk=esc.pk).exists()
@@ -112,7 +101,7 @@ def test_excluded_member_reaches_no_page_of_the_case_they_were_in() -> None:
     # the member received the case's contact at stage 1: involved
     esc.receiving_person = world.people[("c", Level.SENIOR_MANAGER)]
     esc.save(update_fields=["receiving_person"])
-    esc = _to_stage(world, esc, 4)
+    esc = escalated_to(world, esc, 4)
     other = _panel_member(world, "c", Level.ASSISTANT_DIRECTOR)
     routes = [
         r for r in iter_routes() if r.key in ROUTES and "<str:reference>" in r.pattern and r.name

@@ -7,11 +7,10 @@ import datetime as dt
 
 import pytest
 
-from escalate.cases import selectors, services
-from escalate.cases.models import Escalation
+from escalate.cases import selectors
 from escalate.directory.models import Person
 from escalate.procedures.schema import Level
-from tests.cases.conftest import World, highest, make_world, raise_one
+from tests.cases.conftest import World, escalated_to, make_world, raise_one
 from tests.support import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -77,25 +76,15 @@ def test_the_receiving_practitioner_sees_it_under_mine(world: World) -> None:
     assert unnamed.reference not in page.content.decode()
 
 
-def _to_stage(world: World, esc: Escalation, stage: int) -> Escalation:
-    day = esc.outset_on
-    while esc.current_stage < stage:
-        day += dt.timedelta(days=1)
-        esc = services.escalation_escalate(
-            user=highest(world), escalation=esc, version=esc.version, on=day, reason="No"
-        )
-    return esc
-
-
 def test_sunderland_committee_member_who_received_the_case_does_not_sit_on_it() -> None:
     """Sunderland's committee excludes anyone involved in the case. The practitioner who
     received it (named at raise) later moved to the police and joined the committee: the case
     referred to the committee is not shown to them, while an uninvolved member sees it."""
     world = make_world("sunderland-sab")
     receiver = _receiver(world)
-    esc = _to_stage(world, raise_one(world, receiving_practitioner="b practitioner"), 4)
+    esc = escalated_to(world, raise_one(world, receiving_practitioner="b practitioner"), 4)
     other = raise_one(world, receiving_practitioner="")
-    other = _to_stage(world, other, 4)
+    other = escalated_to(world, other, 4)
     receiver.agency = world.c
     receiver.is_panel_member = True
     receiver.save()

@@ -15,25 +15,13 @@ import datetime as dt
 import pytest
 
 from escalate.cases import access, services
-from escalate.cases.models import EntryKind, Escalation
+from escalate.cases.models import EntryKind
 from escalate.cases.rules import procedure_of
 from escalate.procedures.schema import Level
-from tests.cases.conftest import World, highest, make_world, new_escalation, raise_one
+from tests.cases.conftest import escalated_to, highest, make_world, new_escalation, raise_one
 from tests.support import date_fields, signed_in
 
 D = dt.date
-
-
-def to_stage(world: World, esc: Escalation, stage: int) -> Escalation:
-    while esc.current_stage < stage:
-        esc = services.escalation_escalate(
-            user=highest(world),
-            escalation=esc,
-            version=esc.version,
-            on=D(2026, 3, 3),
-            reason="Not agreed",
-        )
-    return esc
 
 
 @pytest.mark.django_db
@@ -60,7 +48,7 @@ def test_the_chair_notified_event_is_offered_only_at_the_chair_stage() -> None:
             on=D(2026, 3, 3),
             event="chair-notified",
         )
-    esc = to_stage(world, esc, 5)
+    esc = escalated_to(world, esc, 5)
     form = signed_in(world.bu_user).get(f"/escalations/{esc.reference}/event/").content.decode()
     assert "chair-notified" in form
 
@@ -68,7 +56,7 @@ def test_the_chair_notified_event_is_offered_only_at_the_chair_stage() -> None:
 @pytest.mark.django_db
 def test_the_monitoring_form_is_sent_only_once_resolved() -> None:
     world = make_world("north-somerset-sab")
-    esc = to_stage(world, raise_one(world), 3)
+    esc = escalated_to(world, raise_one(world), 3)
     manager = world.user("a", Level.SENIOR_MANAGER)
     client = signed_in(manager)
     form = client.get(f"/escalations/{esc.reference}/duty/").content.decode()
@@ -117,7 +105,7 @@ def test_the_business_unit_raises_nothing() -> None:
 def test_the_business_unit_awaits_only_what_it_records() -> None:
     world = make_world("north-somerset-sab")
     low = raise_one(world, subject_reference="PID-LOW")
-    top = to_stage(world, raise_one(world, subject_reference="PID-TOP"), 5)
+    top = escalated_to(world, raise_one(world, subject_reference="PID-TOP"), 5)
     page = signed_in(world.bu_user).get("/escalations/?view=awaiting").content.decode()
     assert top.reference in page
     assert low.reference not in page
@@ -131,7 +119,7 @@ def test_the_top_outcome_is_recorded_by_the_business_unit_only() -> None:
     """South Gloucestershire's stage 4 is held by board representatives and a panel whose
     decision binds the parties: their own representatives do not record it."""
     world = make_world("south-gloucestershire-cp")
-    esc = to_stage(world, raise_one(world), 4)
+    esc = escalated_to(world, raise_one(world), 4)
     for agency in ("a", "b"):
         rep = signed_in(highest(world, agency))
         page = rep.get(f"/escalations/{esc.reference}/").content.decode()

@@ -93,6 +93,10 @@ class Journey:
         self.check("identified")
         self.date("When did you identify the concern", 2, 3, 2026)
         self.submit()
+        if page.url.endswith("/raise/confirm-identified/"):  # once 2 March 2026 is a year ago
+            self.check("confirm-identified")
+            page.get_by_label("Yes", exact=True).check()
+            self.submit()
         self.check("check-answers")
         self.submit("Raise the concern")
         expect(page.get_by_role("heading", name="Concern raised")).to_be_visible()

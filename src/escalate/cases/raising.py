@@ -411,12 +411,13 @@ def raised(request: HttpRequest, reference: str) -> HttpResponse:
     state = rules.state_of(escalation, stages, entries)
     plan = clock.plan(procedure, escalation.partnership.calendar(), state.facts())
     current = procedure.stage(escalation.current_stage)
-    contacts = [
-        c
-        for c in selectors.stage_contacts_for(escalation, escalation.current_stage)
-        if c.agency_id == escalation.receiving_agency_id
-    ]
-    receiving_who = current.who_by_agency.get(escalation.receiving_agency.agency_type)  # type: ignore[call-overload]
+    receiving = next(
+        group
+        for group in selectors.stage_contacts_by_agency(
+            escalation, escalation.current_stage, procedure
+        )
+        if group.agency.pk == escalation.receiving_agency_id
+    )
     return render(
         request,
         "cases/raise/done.html",
@@ -425,8 +426,7 @@ def raised(request: HttpRequest, reference: str) -> HttpResponse:
             "procedure": procedure,
             "plan": plan,
             "current": current,
-            "contacts": contacts,
-            "receiving_who": receiving_who,
+            "receiving": receiving,
             "words": words,
         },
     )

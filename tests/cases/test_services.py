@@ -14,7 +14,14 @@ from escalate.cases.rules import registry
 from escalate.directory.models import Agency
 from escalate.procedures import lifecycle as lc
 from escalate.procedures.schema import Level
-from tests.cases.conftest import PROCEDURE_IDS, World, highest, make_world, raise_one
+from tests.cases.conftest import (
+    PROCEDURE_IDS,
+    World,
+    escalated_to,
+    highest,
+    make_world,
+    raise_one,
+)
 from tests.support import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -22,14 +29,7 @@ D = dt.date
 
 
 def _walk_to_top(world: World, esc: Escalation) -> Escalation:
-    top = registry().get(world.partnership.procedure_id).top
-    day = esc.outset_on
-    while esc.current_stage < top:
-        day += dt.timedelta(days=1)
-        esc = services.escalation_escalate(
-            user=highest(world), escalation=esc, version=esc.version, on=day, reason="Not agreed"
-        )
-    return esc
+    return escalated_to(world, esc, registry().get(world.partnership.procedure_id).top)
 
 
 @pytest.mark.parametrize("procedure_id", PROCEDURE_IDS)

@@ -58,6 +58,11 @@ class AuditAction(models.TextChoices):
     RETENTION_APPLIED = "retention-applied", "Retention applied"
     AUDIT_VIEWED = "audit-viewed", "Viewed the audit trail"
     AUDIT_VERIFIED = "audit-verified", "Verified the audit chain"
+    NOTIFICATION_SENT = "notification-sent", "Sent a notification"
+    NOTIFICATION_FAILED = "notification-failed", "A notification could not be sent"
+    NOTIFICATION_RETRIED = "notification-retried", "Asked for a notification to be sent again"
+    NOTIFICATION_PREFERENCE_CHANGED = "notification-preference-changed", "Changed how they hear"
+    CALENDAR_FEED_RESET = "calendar-feed-reset", "Reset their calendar feed address"
 
 
 class AuditResult(models.TextChoices):
@@ -76,6 +81,7 @@ class ObjectType(models.TextChoices):
     PARTNERSHIP = "partnership", "Partnership"
     EXPORT = "export", "Export"
     AUDIT = "audit", "Audit trail"
+    NOTIFICATION = "notification", "Notification"
 
 
 #: The fields the hash covers, in the canonical JSON (keys sorted). Every concrete field but

@@ -270,3 +270,43 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.escalation_id} #{self.sequence} {self.kind}"
+
+
+class Deadline(models.Model):
+    """One date something on an escalation is still due: the open stage, an unmet duty, the
+    overall bound (``stage`` 0). Kept in step with the record by the services, in the same
+    transaction (the rules core's ``live_items``): what the deadline sweep reads, so that it
+    finds everything due soon or overdue with an indexed query instead of planning every
+    escalation. A due date that moves is a new row; a row whose item is no longer live goes.
+
+    ``reminded_on`` and ``overdue_on`` say when the sweep wrote its messages about this date,
+    so that it writes each once.
+    """
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="deadlines")
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="+")
+    #: 0 for the procedure's overall bound.
+    stage = models.PositiveSmallIntegerField()
+    obligation = models.SlugField(max_length=80, blank=True)
+    due_on = models.DateField()
+    reminded_on = models.DateField(null=True, blank=True)
+    overdue_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["escalation", "stage", "obligation", "due_on"], name="deadline_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_on"], condition=Q(reminded_on__isnull=True), name="deadline_to_remind"
+            ),
+            models.Index(
+                fields=["due_on"], condition=Q(overdue_on__isnull=True), name="deadline_to_chase"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.escalation_id} stage {self.stage} {self.obligation or ''} {self.due_on}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 
@@ -38,8 +40,30 @@ class Partnership(models.Model):
         ),
     )
 
+    # When reminders go out (section "Who is told what, and when" of the README).
+    remind_working_days_before = models.PositiveSmallIntegerField(
+        "remind this many working days before a due date",
+        default=1,
+        help_text="Working days before a stage or duty falls due that whoever holds it is "
+        "reminded (0: on the day only).",
+    )
+    working_hours_start = models.TimeField(
+        default=dt.time(9, 0),
+        help_text="Reminders are sent on working days from this time (local time).",
+    )
+    working_hours_end = models.TimeField(
+        default=dt.time(17, 0),
+        help_text="... and until this time: never at night, at a weekend or on a bank holiday.",
+    )
+
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(working_hours_start__lt=models.F("working_hours_end")),
+                name="working_hours_in_order",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -103,6 +127,16 @@ LEVEL_LABELS = {
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVEL_LABELS)}
 
 
+class BoardRole(models.TextChoices):
+    """A part a person plays for the whole partnership: who the procedures' copies go to
+    (the ``recipients`` of a stage's obligations)."""
+
+    NONE = "", "None"
+    BUSINESS_MANAGER = "business-manager", "Business manager"
+    BOARD_CHAIR = "board-chair", "Board or partnership chair"
+    STRATEGIC_SAFEGUARDING_TEAM = "strategic-safeguarding-team", "Strategic safeguarding team"
+
+
 class Person(models.Model):
     """Someone in the directory: a contact, and (when ``user`` is set) someone who signs in."""
 
@@ -119,6 +153,21 @@ class Person(models.Model):
         default=False,
         help_text="Sits on the partnership's panel or committee: sees escalations referred to it "
         "(not those they are involved in, where the procedure says so).",
+    )
+    board_role = models.CharField(
+        max_length=40,
+        choices=BoardRole.choices,
+        blank=True,
+        default=BoardRole.NONE,
+        help_text="Receives the copies the procedure sends to this role.",
+    )
+    line_manager = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        help_text="Told when this person raises a concern, and when what they hold is overdue.",
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

@@ -48,7 +48,9 @@ INSTALLED_APPS = [
     "escalate.directory",
     "escalate.cases",
     "escalate.audit",
+    "escalate.notifications",
     "escalate.web",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -230,4 +232,29 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# Background work (escalate.notifications): Django's tasks framework on a database-backed queue,
+# so the embedded default needs no broker and production runs any number of workers against
+# PostgreSQL (`escalate-manage run_worker`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# How often each worker's ticker asks for the deadline sweep and an outbox delivery run.
+ESCALATE_SWEEP_MINUTES = int(os.environ.get("ESCALATE_SWEEP_MINUTES", "5"))
+# The address links in messages start with (no trailing slash).
+ESCALATE_SITE_URL = os.environ.get("ESCALATE_SITE_URL", "http://127.0.0.1:8000")
+# Who messages come from.
+DEFAULT_FROM_EMAIL = os.environ.get("ESCALATE_FROM_EMAIL", "escalate@localhost")
+# E-mail goes out through Django's e-mail backends ("smtp", the default) or GOV.UK Notify
+# ("notify": the official client, with one template per kind of message named below).
+ESCALATE_EMAIL_CHANNEL = os.environ.get("ESCALATE_EMAIL_CHANNEL", "smtp")
+ESCALATE_NOTIFY_API_KEY = os.environ.get("ESCALATE_NOTIFY_API_KEY", "")
+ESCALATE_NOTIFY_BASE_URL = os.environ.get(
+    "ESCALATE_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"
+)
+# Template ids by kind of message; "default" is used for any kind not named. Each template takes
+# the personalisation fields subject, body, reference, stage, due_date and link.
+ESCALATE_NOTIFY_TEMPLATES: dict[str, str] = {
+    key.removeprefix("ESCALATE_NOTIFY_TEMPLATE_").lower().replace("_", "-"): value
+    for key, value in os.environ.items()
+    if key.startswith("ESCALATE_NOTIFY_TEMPLATE_")
 }

@@ -31,10 +31,17 @@ class StageEntered:
 
 @dataclass(frozen=True)
 class ContactRecorded:
+    """A contact, discussion or meeting, under the recording template's headings."""
+
     stage: int
     occurred_on: dt.date
     recorded_on: dt.date
     kind: str
+    contact_by: str = ""
+    contact_with: str = ""
+    summary: str = ""
+    agreed: str = ""
+    decision_makers: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,26 @@ class TopStageDecided:
     decision: str
 
 
+@dataclass(frozen=True)
+class ViewGiven:
+    """An agency party stated its view of the disagreement (beside any earlier one)."""
+
+    stage: int
+    given_on: dt.date
+    view: str
+
+
+@dataclass(frozen=True)
+class EntryCorrected:
+    """A correction of an earlier entry (``sequence``), added beside it: nothing is
+    overwritten."""
+
+    stage: int
+    corrected_on: dt.date
+    sequence: int
+    text: str
+
+
 Event = (
     EscalationRaised
     | StageEntered
@@ -110,4 +137,6 @@ Event = (
     | StageEscalated
     | EscalationWithdrawn
     | TopStageDecided
+    | ViewGiven
+    | EntryCorrected
 )

@@ -44,6 +44,8 @@ OUTCOME_REQUIRED = "Give the agreed outcome."
 DECISION_REQUIRED = "Give the decision or recommendations."
 CONFIRMER_REQUIRED = "Say who confirmed the outcome in writing."
 KIND_REQUIRED = "Say how the contact was made."
+VIEW_REQUIRED = "Enter your agency's view of the disagreement."
+CORRECTION_REQUIRED = "Say what the correction is."
 NO_SUCH_STAGE = "{procedure} has no stage {stage}: its stages are 1 to {top}."
 HIGHER_START_NEEDS_RISK = (
     "An escalation starts at stage 1 unless the person is at immediate risk; "
@@ -292,6 +294,11 @@ def record_contact(
     occurred_on: dt.date,
     recorded_on: dt.date,
     kind: str,
+    contact_by: str = "",
+    contact_with: str = "",
+    summary: str = "",
+    agreed: str = "",
+    decision_makers: str = "",
 ) -> Transition:
     """A contact, discussion or meeting: allowed while open, and after resolution too (the
     written confirmation and follow-up are recorded as contacts)."""
@@ -303,7 +310,34 @@ def record_contact(
         raise LifecycleError(BEFORE_OUTSET.format(outset=words.long_date(state.outset_on)))
     if occurred_on > recorded_on:
         raise LifecycleError(AFTER_RECORDING.format(recorded=words.long_date(recorded_on)))
-    event = ev.ContactRecorded(state.current.number, occurred_on, recorded_on, kind)
+    event = ev.ContactRecorded(
+        state.current.number,
+        occurred_on,
+        recorded_on,
+        kind,
+        contact_by=contact_by.strip(),
+        contact_with=contact_with.strip(),
+        summary=summary.strip(),
+        agreed=agreed.strip(),
+        decision_makers=decision_makers.strip(),
+    )
+    return Transition(state, (event,))
+
+
+def give_view(state: EscalationState, *, view: str, given_on: dt.date) -> Transition:
+    """An agency's view of the disagreement, at any time: a later view is added beside the
+    earlier one. Who may give one (a party) is the application's access rule."""
+    text = _text(view, VIEW_REQUIRED)
+    return Transition(state, (ev.ViewGiven(state.current.number, given_on, text),))
+
+
+def correct_entry(
+    state: EscalationState, *, sequence: int, text: str, corrected_on: dt.date
+) -> Transition:
+    """A correction of entry ``sequence`` (which the caller has checked exists), added beside
+    it."""
+    correction = _text(text, CORRECTION_REQUIRED)
+    event = ev.EntryCorrected(state.current.number, corrected_on, sequence, correction)
     return Transition(state, (event,))
 
 

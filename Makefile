@@ -12,7 +12,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/escalate
 PORT ?= 8000
 
 .PHONY: run plan test setup frontend chromium lint typecheck unit unit-postgres check-deploy \
-        bench clean
+        bench bench-sweep clean
 
 # uv lives in its own small virtual environment so that syncing .venv never touches it.
 $(UV):
@@ -39,7 +39,10 @@ run: setup frontend
 	@echo "Sign in as any demo account listed on the sign-in page, e.g."
 	@echo "  northmoor.practitioner.police  /  password: demo-password-2026"
 	@echo "(the full list of demo sign-ins is printed above)"
+	@echo "A background worker runs beside the server: reminders, and e-mail printed here."
 	@echo
+	.venv/bin/escalate-manage run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	.venv/bin/escalate-manage runserver --noreload 127.0.0.1:$(PORT)
 
 plan: setup
@@ -59,7 +62,8 @@ unit: setup frontend chromium
 
 unit-postgres: setup frontend
 	DATABASE_URL=$(POSTGRES_URL) .venv/bin/pytest -q -m "not browser" \
-	    tests/cases tests/directory tests/accounts tests/audit tests/sso tests/security
+	    tests/cases tests/directory tests/demo tests/notifications tests/accounts tests/audit \
+	    tests/sso tests/security
 
 # Production settings pass Django's deployment checks with no warning at all.
 check-deploy: setup frontend
@@ -72,6 +76,10 @@ test: lint typecheck check-deploy unit unit-postgres
 
 bench: setup
 	.venv/bin/python benchmarks/working_days.py
+
+# The deadline sweep over 1,000,000 open stages, on its own PostgreSQL database (escalate_bench).
+bench-sweep: setup
+	.venv/bin/python benchmarks/sweep.py
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules \

@@ -7,10 +7,12 @@ import re
 import pytest
 from django.test import Client
 
+from escalate import timekeeping
 from escalate.accounts.models import User
 from escalate.audit.models import AuditAction, AuditEntry, AuditResult
 from escalate.audit.services import audit_record
 from escalate.cases import services
+from escalate.cases.actors import Actor
 from escalate.cases.models import Escalation
 from escalate.procedures.schema import Level
 from tests.cases.conftest import World, new_escalation, raise_one
@@ -159,7 +161,8 @@ def test_views_of_our_cases_lists_only_our_agencys_escalations(
 ) -> None:
     a_and_b = raise_one(world)  # a raised it with b
     b_and_c = services.escalation_raise(
-        user=world.user("b", Level.PRACTITIONER),
+        actor=Actor.of(world.user("b", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         data=new_escalation(world, receiving_agency_id=world.c.pk),
     )
     elsewhere = raise_one(other_world)

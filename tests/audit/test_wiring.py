@@ -16,9 +16,11 @@ import pytest
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.test import RequestFactory
 
+from escalate import timekeeping
 from escalate.accounts.models import User
 from escalate.audit.models import AuditAction, AuditEntry, AuditResult, canonical_json
 from escalate.cases import services
+from escalate.cases.actors import Actor
 from escalate.cases.models import Escalation
 from escalate.procedures.schema import Level
 from tests.cases.conftest import World, highest, make_world, raise_one
@@ -31,7 +33,8 @@ PLAIN = Level.PRACTITIONER
 
 def _contact(world: World, esc: Escalation, user: User) -> Escalation:
     return services.escalation_record_contact(
-        user=user,
+        actor=Actor.of(user),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         occurred_on=D(2026, 3, 3),
@@ -47,7 +50,12 @@ def _contact(world: World, esc: Escalation, user: User) -> Escalation:
 def _resolved(world: World) -> tuple[User, Escalation]:
     user = world.user("b", PLAIN)
     esc = services.escalation_resolve(
-        user=user, escalation=raise_one(world), version=1, on=D(2026, 3, 3), outcome="Agreed"
+        actor=Actor.of(user),
+        today=timekeeping.today(),
+        escalation=raise_one(world),
+        version=1,
+        on=D(2026, 3, 3),
+        outcome="Agreed",
     )
     return user, esc
 
@@ -59,7 +67,12 @@ def _at_top(world: World) -> Escalation:
         day += dt.timedelta(days=1)
         try:
             esc = services.escalation_escalate(
-                user=highest(world), escalation=esc, version=esc.version, on=day, reason="No"
+                actor=Actor.of(highest(world)),
+                today=timekeeping.today(),
+                escalation=esc,
+                version=esc.version,
+                on=day,
+                reason="No",
             )
         except services.ActionError:
             return esc
@@ -73,7 +86,12 @@ def call_record_contact(world: World) -> tuple[User, Escalation]:
 def call_escalate(world: World) -> tuple[User, Escalation]:
     user = highest(world)
     esc = services.escalation_escalate(
-        user=user, escalation=raise_one(world), version=1, on=D(2026, 3, 3), reason="Not agreed"
+        actor=Actor.of(user),
+        today=timekeeping.today(),
+        escalation=raise_one(world),
+        version=1,
+        on=D(2026, 3, 3),
+        reason="Not agreed",
     )
     return user, esc
 
@@ -85,7 +103,12 @@ def call_resolve(world: World) -> tuple[User, Escalation]:
 def call_confirm(world: World) -> tuple[User, Escalation]:
     user, esc = _resolved(world)
     esc = services.escalation_confirm(
-        user=user, escalation=esc, version=esc.version, on=D(2026, 3, 4), confirmed_by="B to A"
+        actor=Actor.of(user),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=esc.version,
+        on=D(2026, 3, 4),
+        confirmed_by="B to A",
     )
     return user, esc
 
@@ -93,7 +116,12 @@ def call_confirm(world: World) -> tuple[User, Escalation]:
 def call_withdraw(world: World) -> tuple[User, Escalation]:
     user = world.user("a", PLAIN)
     esc = services.escalation_withdraw(
-        user=user, escalation=raise_one(world), version=1, on=D(2026, 3, 3), reason="In error"
+        actor=Actor.of(user),
+        today=timekeeping.today(),
+        escalation=raise_one(world),
+        version=1,
+        on=D(2026, 3, 3),
+        reason="In error",
     )
     return user, esc
 
@@ -101,7 +129,12 @@ def call_withdraw(world: World) -> tuple[User, Escalation]:
 def call_decide(world: World) -> tuple[User, Escalation]:
     esc = _at_top(world)
     esc = services.escalation_decide(
-        user=world.bu_user, escalation=esc, version=esc.version, on=D(2026, 3, 20), decision="X"
+        actor=Actor.of(world.bu_user),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=esc.version,
+        on=D(2026, 3, 20),
+        decision="X",
     )
     return world.bu_user, esc
 
@@ -109,7 +142,11 @@ def call_decide(world: World) -> tuple[User, Escalation]:
 def call_record_view(world: World) -> tuple[User, Escalation]:
     user = world.user("b", PLAIN)
     esc = services.escalation_record_view(
-        user=user, escalation=raise_one(world), version=1, view="Our view"
+        actor=Actor.of(user),
+        today=timekeeping.today(),
+        escalation=raise_one(world),
+        version=1,
+        view="Our view",
     )
     return user, esc
 
@@ -117,7 +154,12 @@ def call_record_view(world: World) -> tuple[User, Escalation]:
 def call_correct(world: World) -> tuple[User, Escalation]:
     user = world.user("b", PLAIN)
     esc = services.entry_correct(
-        user=user, escalation=raise_one(world), version=1, sequence=1, text="Corrected"
+        actor=Actor.of(user),
+        today=timekeeping.today(),
+        escalation=raise_one(world),
+        version=1,
+        sequence=1,
+        text="Corrected",
     )
     return user, esc
 
@@ -125,9 +167,14 @@ def call_correct(world: World) -> tuple[User, Escalation]:
 def call_bring_forward(world: World) -> tuple[User, Escalation]:
     redbridge = make_world("redbridge-sab")
     user = redbridge.user("a", PLAIN)
-    esc = raise_one(redbridge, on=services.today(), outset_on=services.today())
+    esc = raise_one(redbridge, on=timekeeping.today(), outset_on=timekeeping.today())
     esc = services.escalation_bring_forward(
-        user=user, escalation=esc, version=esc.version, due_on=services.today(), reason="Soon"
+        actor=Actor.of(user),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=esc.version,
+        due_on=timekeeping.today(),
+        reason="Soon",
     )
     return user, esc
 
@@ -136,7 +183,8 @@ def call_record_event(world: World) -> tuple[User, Escalation]:
     redbridge = make_world("redbridge-sab")
     user = redbridge.user("a", PLAIN)
     esc = services.escalation_record_event(
-        user=user,
+        actor=Actor.of(user),
+        today=timekeeping.today(),
         escalation=raise_one(redbridge),
         version=1,
         on=D(2026, 3, 3),
@@ -149,7 +197,8 @@ def call_meet_obligation(world: World) -> tuple[User, Escalation]:
     redbridge = make_world("redbridge-sab")
     user = redbridge.user("a", PLAIN)
     esc = services.escalation_meet_obligation(
-        user=user,
+        actor=Actor.of(user),
+        today=timekeeping.today(),
         escalation=raise_one(redbridge),
         version=1,
         on=D(2026, 3, 3),
@@ -229,11 +278,21 @@ def test_a_refused_change_is_recorded_as_refused(world: World) -> None:
 def test_a_concurrent_change_is_recorded_as_failed(world: World) -> None:
     esc = raise_one(world)
     services.escalation_escalate(
-        user=highest(world), escalation=esc, version=1, on=D(2026, 3, 3), reason="x"
+        actor=Actor.of(highest(world)),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=1,
+        on=D(2026, 3, 3),
+        reason="x",
     )
     with pytest.raises(services.ConcurrentChangeError):
         services.escalation_escalate(
-            user=highest(world, "b"), escalation=esc, version=1, on=D(2026, 3, 3), reason="y"
+            actor=Actor.of(highest(world, "b")),
+            today=timekeeping.today(),
+            escalation=esc,
+            version=1,
+            on=D(2026, 3, 3),
+            reason="y",
         )
     entry = entries_for(esc, AuditAction.ESCALATION_CHANGED)[-1]
     assert (entry.actor_id, entry.result) == (highest(world, "b").pk, AuditResult.FAILED)

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from escalate import timekeeping
 from escalate.cases import services
+from escalate.cases.actors import Actor
 from escalate.cases.models import EntryKind, Escalation
 from escalate.procedures.schema import Level
 from tests.browser.test_journeys import Journey
@@ -34,7 +36,8 @@ def test_type_lose_the_race_and_submit_again(page: Page, live_server: Any) -> No
 
     # Meanwhile someone else escalates it to stage 2.
     services.escalation_escalate(
-        user=highest(world),
+        actor=Actor.of(highest(world)),
+        today=timekeeping.today(),
         escalation=Escalation.objects.get(pk=esc.pk),
         version=1,
         on=dt.date(2026, 3, 3),

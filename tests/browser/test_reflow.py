@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from escalate import timekeeping
 from escalate.cases import services
+from escalate.cases.actors import Actor
 from escalate.directory.models import Person
 from escalate.procedures.schema import Level
 from tests.browser.conftest import check_axe
@@ -43,7 +45,8 @@ def _world_with_long_text() -> tuple[World, str, str]:
         issue=f"The case was closed {LONG_WORD}",
     )
     services.escalation_record_contact(
-        user=user,
+        actor=Actor.of(user),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         occurred_on=dt.date(2026, 3, 3),

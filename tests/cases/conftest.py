@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from escalate import timekeeping
 from escalate.accounts.models import User
 from escalate.cases import services
+from escalate.cases.actors import Actor
 from escalate.cases.models import Escalation
 from escalate.cases.rules import registry
 from escalate.directory.models import LEVEL_LABELS, Agency, Partnership, Person, StageContact
@@ -111,7 +113,9 @@ def new_escalation(world: World, **overrides: object) -> services.NewEscalation:
 
 def raise_one(world: World, on: dt.date = dt.date(2026, 3, 2), **overrides: object) -> Escalation:
     return services.escalation_raise(
-        user=world.user("a", Level.PRACTITIONER), data=new_escalation(world, **overrides), on=on
+        actor=Actor.of(world.user("a", Level.PRACTITIONER)),
+        data=new_escalation(world, **overrides),
+        today=on,
     )
 
 
@@ -130,6 +134,11 @@ def escalated_to(world: World, esc: Escalation, stage: int) -> Escalation:
     while esc.current_stage < stage:
         day += dt.timedelta(days=1)
         esc = services.escalation_escalate(
-            user=highest(world), escalation=esc, version=esc.version, on=day, reason="No"
+            actor=Actor.of(highest(world)),
+            today=timekeeping.today(),
+            escalation=esc,
+            version=esc.version,
+            on=day,
+            reason="No",
         )
     return esc

@@ -16,8 +16,10 @@ import time
 import pytest
 from django.db import OperationalError, connection, connections
 
+from escalate import timekeeping
 from escalate.audit.models import AuditAction, AuditEntry, AuditResult
 from escalate.cases import services
+from escalate.cases.actors import Actor
 from escalate.cases.models import Entry, EntryKind, Escalation
 from escalate.cases.rules import procedure_of
 from escalate.procedures.schema import Level
@@ -62,7 +64,8 @@ def test_a_contact_beside_another_contact_is_simply_saved(world: World) -> None:
 def test_a_view_and_a_duty_beside_other_changes_are_saved(world: World) -> None:
     esc = raise_one(world)
     services.escalation_record_contact(
-        user=world.user("a", Level.PRACTITIONER),
+        actor=Actor.of(world.user("a", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=1,
         occurred_on=D(2026, 3, 3),
@@ -74,11 +77,16 @@ def test_a_view_and_a_duty_beside_other_changes_are_saved(world: World) -> None:
         decision_makers="",
     )
     services.escalation_record_view(
-        user=world.user("b", Level.PRACTITIONER), escalation=esc, version=1, view="Our view"
+        actor=Actor.of(world.user("b", Level.PRACTITIONER)),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=1,
+        view="Our view",
     )
     duty = next(o.id for o in procedure_of(esc).stage(1).obligations if not o.tied_to_resolution)
     esc = services.escalation_meet_obligation(
-        user=world.user("a", Level.PRACTITIONER),
+        actor=Actor.of(world.user("a", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=1,
         on=D(2026, 3, 3),
@@ -91,7 +99,12 @@ def test_a_view_and_a_duty_beside_other_changes_are_saved(world: World) -> None:
 def test_a_contact_after_the_stage_changed_comes_back_with_what_was_typed(world: World) -> None:
     esc = raise_one(world)
     services.escalation_escalate(
-        user=highest(world), escalation=esc, version=1, on=D(2026, 3, 3), reason="Not agreed"
+        actor=Actor.of(highest(world)),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=1,
+        on=D(2026, 3, 3),
+        reason="Not agreed",
     )
     b = signed_in(world.user("b", Level.PRACTITIONER))
     response = b.post(f"/escalations/{esc.reference}/contact/", contact("Typed with care", 1))
@@ -116,7 +129,12 @@ def test_a_contact_after_the_stage_changed_comes_back_with_what_was_typed(world:
 def test_an_action_no_longer_allowed_keeps_the_typing_and_offers_no_submit(world: World) -> None:
     esc = raise_one(world)
     services.escalation_escalate(
-        user=highest(world), escalation=esc, version=1, on=D(2026, 3, 3), reason="Not agreed"
+        actor=Actor.of(highest(world)),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=1,
+        on=D(2026, 3, 3),
+        reason="Not agreed",
     )
     practitioner = signed_in(world.user("b", Level.PRACTITIONER))
     data = {"version": 1, "outcome": "We agreed a plan", **date_fields("on", D(2026, 3, 3))}
@@ -143,7 +161,12 @@ def test_a_stage_change_conflicts_with_a_stage_change_and_may_be_submitted_again
 ) -> None:
     esc = raise_one(world)
     services.escalation_escalate(
-        user=highest(world, "a"), escalation=esc, version=1, on=D(2026, 3, 3), reason="A"
+        actor=Actor.of(highest(world, "a")),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=1,
+        on=D(2026, 3, 3),
+        reason="A",
     )
     b = signed_in(highest(world, "b"))
     data = {"version": 1, "reason": "B's reason", **date_fields("on", D(2026, 3, 4))}
@@ -158,11 +181,21 @@ def test_a_stage_change_conflicts_with_a_stage_change_and_may_be_submitted_again
 def test_the_conflict_error_names_the_unseen_entries(world: World) -> None:
     esc = raise_one(world)
     services.escalation_escalate(
-        user=highest(world), escalation=esc, version=1, on=D(2026, 3, 3), reason="A"
+        actor=Actor.of(highest(world)),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=1,
+        on=D(2026, 3, 3),
+        reason="A",
     )
     with pytest.raises(services.ConcurrentChangeError) as caught:
         services.escalation_resolve(
-            user=highest(world, "b"), escalation=esc, version=1, on=D(2026, 3, 3), outcome="x"
+            actor=Actor.of(highest(world, "b")),
+            today=timekeeping.today(),
+            escalation=esc,
+            version=1,
+            on=D(2026, 3, 3),
+            outcome="x",
         )
     assert [e.kind for e in caught.value.unseen] == [EntryKind.ESCALATED]
 
@@ -190,7 +223,8 @@ def test_concurrent_contacts_are_all_saved() -> None:
             for _attempt in range(200):
                 try:
                     services.escalation_record_contact(
-                        user=users[n % len(users)],
+                        actor=Actor.of(users[n % len(users)]),
+                        today=timekeeping.today(),
                         escalation=Escalation.objects.get(pk=esc.pk),
                         version=1,
                         occurred_on=D(2026, 3, 3),

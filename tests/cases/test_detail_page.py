@@ -9,7 +9,9 @@ import re
 
 import pytest
 
+from escalate import timekeeping
 from escalate.cases import selectors, services
+from escalate.cases.actors import Actor
 from escalate.cases.models import Escalation
 from escalate.cases.rules import registry
 from escalate.directory.models import Person, StageContact
@@ -39,7 +41,8 @@ def at_risk(world: World, reason: str = "Left alone with the abuser tonight") ->
 
 def withdraw(world: World, esc: Escalation) -> Escalation:
     return services.escalation_withdraw(
-        user=world.user("a", Level.PRACTITIONER),
+        actor=Actor.of(world.user("a", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         on=D(2026, 3, 3),
@@ -197,7 +200,8 @@ def resolved_at_stage_two(world: World) -> Escalation:
     user = highest(world)
     esc = raise_one(world)
     esc = services.escalation_record_contact(
-        user=user,
+        actor=Actor.of(user),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         occurred_on=D(2026, 3, 3),
@@ -209,10 +213,16 @@ def resolved_at_stage_two(world: World) -> Escalation:
         decision_makers="",
     )
     esc = services.escalation_escalate(
-        user=user, escalation=esc, version=esc.version, on=D(2026, 3, 4), reason="No agreement"
+        actor=Actor.of(user),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=esc.version,
+        on=D(2026, 3, 4),
+        reason="No agreement",
     )
     esc = services.escalation_record_contact(
-        user=user,
+        actor=Actor.of(user),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         occurred_on=D(2026, 3, 5),
@@ -224,7 +234,12 @@ def resolved_at_stage_two(world: World) -> Escalation:
         decision_makers="",
     )
     return services.escalation_resolve(
-        user=user, escalation=esc, version=esc.version, on=D(2026, 3, 6), outcome="Reopened"
+        actor=Actor.of(user),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=esc.version,
+        on=D(2026, 3, 6),
+        outcome="Reopened",
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from escalate.cases import services
+from escalate import timekeeping
 from escalate.cases.models import EntryKind, Escalation
 from escalate.cases.rules import registry
 from escalate.procedures import lifecycle as lc
@@ -35,7 +35,7 @@ def answer_up_to_due(client: Client, world: World, procedure_id: str) -> None:
         ("category", {"category": proc.categories[0].id}),
         ("source", {"source": "referral"}),
         ("disagreement", {"issue": "Closed", "risk": "Harm tonight", "aim": "Reopen"}),
-        ("identified", date_fields("outset_on", services.today())),
+        ("identified", date_fields("outset_on", timekeeping.today())),
     ]
     for step, data in steps:
         response = client.post(f"/raise/{step}/", data)
@@ -48,7 +48,7 @@ def test_immediate_risk_is_due_the_same_working_day(procedure_id: str) -> None:
     world = make_world(procedure_id)
     client = signed_in(world.user("a", Level.PRACTITIONER))
     answer_up_to_due(client, world, procedure_id)
-    today = services.today()
+    today = timekeeping.today()
     page = client.get("/raise/due/").content.decode()
     assert "immediate risk of significant harm" in page
     assert f'value="{today.day}"' in page  # today is the default
@@ -73,7 +73,7 @@ def test_a_later_date_with_a_reason_within_the_ordinary_timescale() -> None:
     client = signed_in(world.user("a", Level.PRACTITIONER))
     answer_up_to_due(client, world, "north-east-lincolnshire")
     calendar = world.partnership.calendar()
-    today = services.today()
+    today = timekeeping.today()
     too_late = calendar.add_working_days(today, 9)  # stage 2 is O + 8
     response = client.post(
         "/raise/due/", {**date_fields("due_on", too_late), "due_reason": "Plan in place"}

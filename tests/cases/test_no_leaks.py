@@ -10,8 +10,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from escalate import timekeeping
 from escalate.audit.models import AuditEntry
-from escalate.cases import services
 from escalate.cases.models import Escalation
 from escalate.procedures.schema import Level
 from tests.cases.conftest import World
@@ -64,7 +64,7 @@ def test_marker_never_reaches_logs_subjects_or_urls(
         _check(response := client.post(response["Location"], {"outset_confirmed": "yes"}), urls)
     assert response["Location"] == "/raise/due/"  # immediate risk: by when the stage must act
     _check(client.get("/raise/due/"), urls)
-    _check(client.post("/raise/due/", date_fields("due_on", services.today())), urls)
+    _check(client.post("/raise/due/", date_fields("due_on", timekeeping.today())), urls)
     _check(client.get("/raise/check/"), urls)
     _check(client.post("/raise/check/"), urls)
     esc = Escalation.objects.get()

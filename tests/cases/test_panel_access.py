@@ -6,8 +6,10 @@ import datetime as dt
 
 import pytest
 
+from escalate import timekeeping
 from escalate.accounts.models import User
 from escalate.cases import selectors, services
+from escalate.cases.actors import Actor
 from escalate.directory.models import Person
 from escalate.procedures.schema import Level
 from tests.cases.conftest import World, escalated_to, make_world, raise_one
@@ -66,7 +68,8 @@ def test_panel_member_reads_but_does_not_act() -> None:
     assert client.get(f"/escalations/{esc.reference}/decide/").status_code == 404
     with pytest.raises(services.ActionError):
         services.escalation_record_contact(
-            user=member,
+            actor=Actor.of(member),
+            today=timekeeping.today(),
             escalation=esc,
             version=esc.version,
             occurred_on=D(2026, 3, 9),

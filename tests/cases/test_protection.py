@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from escalate import timekeeping
 from escalate.audit.models import AuditEntry
 from escalate.cases import protection, services
+from escalate.cases.actors import Actor
 from escalate.cases.models import Entry, Escalation
 from escalate.procedures.schema import Level
 from tests.cases.conftest import World, make_world, raise_one
@@ -23,7 +25,8 @@ D = dt.date
 def _closed(world: World, on: dt.date) -> Escalation:
     esc = raise_one(world, on=on, outset_on=on)
     return services.escalation_withdraw(
-        user=world.user("a", Level.PRACTITIONER),
+        actor=Actor.of(world.user("a", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         on=on,
@@ -105,13 +108,15 @@ def test_subject_access_export_holds_each_agencys_view_from_the_record(world: Wo
     it under the agency that gave it (there is no separate, never-written view column)."""
     esc = raise_one(world, subject_reference="PID77", other_agency_ids=(world.c.pk,))
     esc = services.escalation_record_view(
-        user=world.user("b", Level.PRACTITIONER),
+        actor=Actor.of(world.user("b", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         view="We stand by the decision: the threshold was not met.",
     )
     services.escalation_record_view(
-        user=world.user("b", Level.LINE_MANAGER),
+        actor=Actor.of(world.user("b", Level.LINE_MANAGER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         view="Having read the file again, we will reconsider.",

@@ -11,7 +11,8 @@ from django import forms as djforms
 from django.test import Client
 from django.urls import reverse
 
-from escalate.cases import forms, rules, services
+from escalate import timekeeping
+from escalate.cases import forms, rules
 from escalate.cases.models import Escalation
 from escalate.procedures import words
 from escalate.procedures.schema import Level
@@ -27,7 +28,7 @@ CHECK = "/raise/check/"
 
 
 def today() -> dt.date:
-    return services.today()
+    return timekeeping.today()
 
 
 def ago(days: int) -> dt.date:

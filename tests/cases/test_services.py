@@ -8,7 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from escalate import timekeeping
 from escalate.cases import selectors, services
+from escalate.cases.actors import Actor
 from escalate.cases.models import Entry, EntryKind, Escalation, Stage, Status
 from escalate.cases.rules import registry
 from escalate.directory.models import Agency
@@ -44,7 +46,8 @@ def test_each_procedure_walks_from_raise_to_its_top_stage(procedure_id: str) -> 
     assert list(esc.stages.values_list("number", flat=True)) == list(range(1, proc.top + 1))
     assert Stage.objects.filter(escalation=esc, left_on__isnull=True).count() == 1
     esc = services.escalation_decide(
-        user=world.bu_user,
+        actor=Actor.of(world.bu_user),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         on=D(2026, 3, 20),
@@ -103,7 +106,9 @@ def test_raise_refusals(world: World) -> None:
     with pytest.raises(services.ActionError, match="Choose a category"):
         raise_one(world, category="not-a-category")
     with pytest.raises(services.ActionError, match="cannot be in the future"):
-        raise_one(world, outset_on=services.today() + dt.timedelta(days=1), on=services.today())
+        raise_one(
+            world, outset_on=timekeeping.today() + dt.timedelta(days=1), on=timekeeping.today()
+        )
     with pytest.raises(services.ActionError) as caught:
         raise_one(world, start_stage=3, immediate_risk=True, immediate_risk_reason="")
     assert caught.value.message == lc.HIGHER_START_NEEDS_RISK.format(stage=3)
@@ -127,11 +132,17 @@ def test_wrong_transitions_are_refused_with_their_message(world: World) -> None:
     manager = highest(world)
     with pytest.raises(services.ActionError) as caught:
         services.escalation_decide(
-            user=manager, escalation=esc, version=esc.version, on=D(2026, 3, 3), decision="x"
+            actor=Actor.of(manager),
+            today=timekeeping.today(),
+            escalation=esc,
+            version=esc.version,
+            on=D(2026, 3, 3),
+            decision="x",
         )
     assert caught.value.message == services.NOT_ALLOWED.format(action="decide")
     esc = services.escalation_withdraw(
-        user=manager,
+        actor=Actor.of(manager),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         on=D(2026, 3, 3),
@@ -139,13 +150,23 @@ def test_wrong_transitions_are_refused_with_their_message(world: World) -> None:
     )
     with pytest.raises(services.ActionError) as caught:
         services.escalation_escalate(
-            user=manager, escalation=esc, version=esc.version, on=D(2026, 3, 4), reason="x"
+            actor=Actor.of(manager),
+            today=timekeeping.today(),
+            escalation=esc,
+            version=esc.version,
+            on=D(2026, 3, 4),
+            reason="x",
         )
     assert caught.value.message == services.NOT_ALLOWED.format(action="escalate")
     esc2 = raise_one(world)
     with pytest.raises(services.ActionError) as caught:
         services.escalation_resolve(
-            user=manager, escalation=esc2, version=esc2.version, on=D(2026, 3, 1), outcome="x"
+            actor=Actor.of(manager),
+            today=timekeeping.today(),
+            escalation=esc2,
+            version=esc2.version,
+            on=D(2026, 3, 1),
+            outcome="x",
         )
     assert caught.value.message == lc.BEFORE_STAGE_ENTRY.format(stage=1, entered="2 March 2026")
     assert caught.value.field == "on"
@@ -155,7 +176,8 @@ def test_practitioner_cannot_act_above_their_level(world: World) -> None:
     esc = raise_one(world)
     practitioner = world.user("a", Level.PRACTITIONER)
     esc = services.escalation_escalate(
-        user=practitioner,
+        actor=Actor.of(practitioner),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         on=D(2026, 3, 4),
@@ -164,11 +186,17 @@ def test_practitioner_cannot_act_above_their_level(world: World) -> None:
     assert esc.current_stage == 2
     with pytest.raises(services.ActionError, match="cannot escalate"):
         services.escalation_escalate(
-            user=practitioner, escalation=esc, version=esc.version, on=D(2026, 3, 5), reason="x"
+            actor=Actor.of(practitioner),
+            today=timekeeping.today(),
+            escalation=esc,
+            version=esc.version,
+            on=D(2026, 3, 5),
+            reason="x",
         )
     # the receiving agency's second-tier manager holds stage 2
     esc = services.escalation_resolve(
-        user=world.user("b", Level.SECOND_TIER_MANAGER),
+        actor=Actor.of(world.user("b", Level.SECOND_TIER_MANAGER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         on=D(2026, 3, 5),
@@ -181,7 +209,8 @@ def test_an_agency_not_party_cannot_act(world: World) -> None:
     esc = raise_one(world)
     with pytest.raises(services.ActionError):
         services.escalation_record_contact(
-            user=world.user("c", Level.BOARD_REPRESENTATIVE),
+            actor=Actor.of(world.user("c", Level.BOARD_REPRESENTATIVE)),
+            today=timekeeping.today(),
             escalation=esc,
             version=esc.version,
             occurred_on=D(2026, 3, 3),
@@ -197,7 +226,8 @@ def test_an_agency_not_party_cannot_act(world: World) -> None:
 def test_resolve_and_confirm_in_writing(world: World) -> None:
     esc = raise_one(world)
     esc = services.escalation_record_contact(
-        user=world.user("b", Level.PRACTITIONER),
+        actor=Actor.of(world.user("b", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         occurred_on=D(2026, 3, 3),
@@ -209,7 +239,8 @@ def test_resolve_and_confirm_in_writing(world: World) -> None:
         decision_makers="",
     )
     esc = services.escalation_resolve(
-        user=world.user("b", Level.PRACTITIONER),
+        actor=Actor.of(world.user("b", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         on=D(2026, 3, 3),
@@ -218,7 +249,8 @@ def test_resolve_and_confirm_in_writing(world: World) -> None:
     assert esc.status == Status.RESOLVED and esc.closed_on == D(2026, 3, 3)
     assert esc.next_due_on is None
     esc = services.escalation_confirm(
-        user=world.user("b", Level.PRACTITIONER),
+        actor=Actor.of(world.user("b", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         on=D(2026, 3, 4),
@@ -238,7 +270,8 @@ def test_concurrent_escalation_leaves_one_stage_and_tells_the_second_user(world:
     first = Escalation.objects.get(pk=esc.pk)
     second = Escalation.objects.get(pk=esc.pk)  # both opened the page at version 1
     services.escalation_escalate(
-        user=highest(world, "a"),
+        actor=Actor.of(highest(world, "a")),
+        today=timekeeping.today(),
         escalation=first,
         version=first.version,
         on=D(2026, 3, 3),
@@ -246,7 +279,8 @@ def test_concurrent_escalation_leaves_one_stage_and_tells_the_second_user(world:
     )
     with pytest.raises(services.ConcurrentChangeError) as caught:
         services.escalation_escalate(
-            user=highest(world, "b"),
+            actor=Actor.of(highest(world, "b")),
+            today=timekeeping.today(),
             escalation=second,
             version=second.version,
             on=D(2026, 3, 3),
@@ -262,18 +296,29 @@ def test_concurrent_escalation_leaves_one_stage_and_tells_the_second_user(world:
 def test_a_stale_version_is_refused_even_if_the_object_is_fresh(world: World) -> None:
     esc = raise_one(world)
     esc = services.escalation_escalate(
-        user=highest(world), escalation=esc, version=1, on=D(2026, 3, 3), reason="x"
+        actor=Actor.of(highest(world)),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=1,
+        on=D(2026, 3, 3),
+        reason="x",
     )
     with pytest.raises(services.ConcurrentChangeError):
         services.escalation_escalate(
-            user=highest(world), escalation=esc, version=1, on=D(2026, 3, 4), reason="x"
+            actor=Actor.of(highest(world)),
+            today=timekeeping.today(),
+            escalation=esc,
+            version=1,
+            on=D(2026, 3, 4),
+            reason="x",
         )
 
 
 def test_corrections_are_new_entries_and_nothing_is_overwritten(world: World) -> None:
     esc = raise_one(world)
     esc = services.escalation_record_contact(
-        user=world.user("a", Level.PRACTITIONER),
+        actor=Actor.of(world.user("a", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         occurred_on=D(2026, 3, 3),
@@ -286,7 +331,8 @@ def test_corrections_are_new_entries_and_nothing_is_overwritten(world: World) ->
     )
     original = esc.entries.get(sequence=2)
     esc = services.entry_correct(
-        user=world.user("b", Level.PRACTITIONER),
+        actor=Actor.of(world.user("b", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         sequence=2,
@@ -298,7 +344,8 @@ def test_corrections_are_new_entries_and_nothing_is_overwritten(world: World) ->
     assert original.summary == "Wrong date said"
     with pytest.raises(services.ActionError, match="no entry 99"):
         services.entry_correct(
-            user=world.user("b", Level.PRACTITIONER),
+            actor=Actor.of(world.user("b", Level.PRACTITIONER)),
+            today=timekeeping.today(),
             escalation=esc,
             version=esc.version,
             sequence=99,
@@ -308,25 +355,27 @@ def test_corrections_are_new_entries_and_nothing_is_overwritten(world: World) ->
 
 def test_bring_forward_only_where_the_procedure_allows(world: World) -> None:
     redbridge = make_world("redbridge-sab")
-    esc = raise_one(redbridge, on=services.today(), outset_on=services.today())
+    esc = raise_one(redbridge, on=timekeeping.today(), outset_on=timekeeping.today())
     due = esc.current_due_on
     assert due is not None
     esc = services.escalation_bring_forward(
-        user=redbridge.user("a", Level.PRACTITIONER),
+        actor=Actor.of(redbridge.user("a", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
-        due_on=services.today(),
+        due_on=timekeeping.today(),
         reason="Discharge tomorrow",
     )
-    assert esc.current_due_on == services.today()
+    assert esc.current_due_on == timekeeping.today()
     somerset = make_world("north-somerset-sab")
-    esc = raise_one(somerset, on=services.today(), outset_on=services.today())
+    esc = raise_one(somerset, on=timekeeping.today(), outset_on=timekeeping.today())
     with pytest.raises(services.ActionError, match="cannot bring forward"):
         services.escalation_bring_forward(
-            user=somerset.user("a", Level.PRACTITIONER),
+            actor=Actor.of(somerset.user("a", Level.PRACTITIONER)),
+            today=timekeeping.today(),
             escalation=esc,
             version=esc.version,
-            due_on=services.today(),
+            due_on=timekeeping.today(),
             reason="x",
         )
 
@@ -335,7 +384,8 @@ def test_events_set_obligation_due_dates(world: World) -> None:
     redbridge = make_world("redbridge-sab")
     esc = raise_one(redbridge)
     esc = services.escalation_record_event(
-        user=redbridge.user("a", Level.PRACTITIONER),
+        actor=Actor.of(redbridge.user("a", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         on=D(2026, 3, 3),
@@ -343,7 +393,8 @@ def test_events_set_obligation_due_dates(world: World) -> None:
     )
     assert esc.next_due_on == D(2026, 3, 4)  # raising the matter (O + 2) is not marked done
     esc = services.escalation_meet_obligation(
-        user=redbridge.user("a", Level.PRACTITIONER),
+        actor=Actor.of(redbridge.user("a", Level.PRACTITIONER)),
+        today=timekeeping.today(),
         escalation=esc,
         version=esc.version,
         on=D(2026, 3, 3),
@@ -379,7 +430,12 @@ def test_list_filters(world: World) -> None:
     e1 = raise_one(world)
     e2 = raise_one(world)
     services.escalation_escalate(
-        user=highest(world), escalation=e2, version=e2.version, on=D(2026, 3, 3), reason="x"
+        actor=Actor.of(highest(world)),
+        today=timekeeping.today(),
+        escalation=e2,
+        version=e2.version,
+        on=D(2026, 3, 3),
+        reason="x",
     )
     user = world.user("a", Level.PRACTITIONER)
     today = D(2026, 3, 3)
@@ -436,7 +492,8 @@ def test_detail_queries_do_not_grow_with_entries(world: World, client: object) -
     few = _count(lambda: client.get(url))
     for i in range(8):
         esc = services.escalation_record_contact(
-            user=user,
+            actor=Actor.of(user),
+            today=timekeeping.today(),
             escalation=esc,
             version=esc.version,
             occurred_on=D(2026, 3, 3),
@@ -456,11 +513,21 @@ def test_confirming_in_writing_meets_the_procedures_confirm_duty() -> None:
     esc = raise_one(redbridge)
     user = redbridge.user("b", Level.PRACTITIONER)
     esc = services.escalation_resolve(
-        user=user, escalation=esc, version=esc.version, on=D(2026, 3, 3), outcome="Agreed"
+        actor=Actor.of(user),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=esc.version,
+        on=D(2026, 3, 3),
+        outcome="Agreed",
     )
     assert esc.next_due_on == D(2026, 3, 5)  # confirm within 2 working days of resolution
     esc = services.escalation_confirm(
-        user=user, escalation=esc, version=esc.version, on=D(2026, 3, 4), confirmed_by="B to A"
+        actor=Actor.of(user),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=esc.version,
+        on=D(2026, 3, 4),
+        confirmed_by="B to A",
     )
     assert esc.next_due_on is None
     assert list(esc.entries.values_list("kind", flat=True))[-2:] == ["confirmed", "obligation"]

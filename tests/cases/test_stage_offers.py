@@ -14,7 +14,9 @@ import datetime as dt
 
 import pytest
 
+from escalate import timekeeping
 from escalate.cases import access, services
+from escalate.cases.actors import Actor
 from escalate.cases.models import EntryKind
 from escalate.cases.rules import procedure_of
 from escalate.procedures.schema import Level
@@ -42,7 +44,8 @@ def test_the_chair_notified_event_is_offered_only_at_the_chair_stage() -> None:
     assert not esc.entries.filter(kind=EntryKind.EVENT).exists()
     with pytest.raises(services.ActionError, match="not recorded at stage 1"):
         services.escalation_record_event(
-            user=world.user("a", Level.PRACTITIONER),
+            actor=Actor.of(world.user("a", Level.PRACTITIONER)),
+            today=timekeeping.today(),
             escalation=esc,
             version=esc.version,
             on=D(2026, 3, 3),
@@ -64,14 +67,20 @@ def test_the_monitoring_form_is_sent_only_once_resolved() -> None:
     assert 'value="complete-monitoring-form"' in form
     with pytest.raises(services.ActionError, match="once the escalation is resolved"):
         services.escalation_meet_obligation(
-            user=manager,
+            actor=Actor.of(manager),
+            today=timekeeping.today(),
             escalation=esc,
             version=esc.version,
             on=D(2026, 3, 4),
             obligation="send-monitoring-form",
         )
     esc = services.escalation_resolve(
-        user=manager, escalation=esc, version=esc.version, on=D(2026, 3, 4), outcome="Agreed"
+        actor=Actor.of(manager),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=esc.version,
+        on=D(2026, 3, 4),
+        outcome="Agreed",
     )
     form = client.get(f"/escalations/{esc.reference}/duty/").content.decode()
     assert 'value="send-monitoring-form"' in form
@@ -95,7 +104,9 @@ def test_the_business_unit_raises_nothing() -> None:
     assert client.get("/raise/").status_code == 404
     assert client.get("/raise/immediate-risk/").status_code == 404
     with pytest.raises(services.ActionError) as caught:
-        services.escalation_raise(user=world.bu_user, data=new_escalation(world))
+        services.escalation_raise(
+            actor=Actor.of(world.bu_user), today=timekeeping.today(), data=new_escalation(world)
+        )
     assert caught.value.message == services.NOT_A_PARTY
     practitioner = signed_in(world.user("a", Level.PRACTITIONER))
     assert "Raise a concern" in practitioner.get("/").content.decode()
@@ -129,7 +140,8 @@ def test_the_top_outcome_is_recorded_by_the_business_unit_only() -> None:
             assert rep.get(f"/escalations/{esc.reference}/{action}/").status_code == 404
         with pytest.raises(services.ActionError):
             services.escalation_decide(
-                user=highest(world, agency),
+                actor=Actor.of(highest(world, agency)),
+                today=timekeeping.today(),
                 escalation=esc,
                 version=esc.version,
                 on=D(2026, 3, 5),

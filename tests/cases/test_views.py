@@ -8,8 +8,10 @@ import re
 import pytest
 from django.test import Client
 
+from escalate import timekeeping
 from escalate.audit.models import AuditAction, AuditEntry
 from escalate.cases import services
+from escalate.cases.actors import Actor
 from escalate.cases.models import Escalation, Status
 from escalate.procedures.schema import Level
 from tests.cases.conftest import PROCEDURE_IDS, World, make_world, raise_one
@@ -206,7 +208,7 @@ def test_bad_input_on_the_raise_pages(
 
 def test_future_outset_is_refused_at_the_field(world: World) -> None:
     client = signed_in(world.user("a", Level.PRACTITIONER))
-    future = services.today() + dt.timedelta(days=10)
+    future = timekeeping.today() + dt.timedelta(days=10)
     response = client.post("/raise/identified/", date_fields("outset_on", future))
     # refused on the page where it is typed, not at the end (check answers)
     assert response.status_code == 200
@@ -391,7 +393,12 @@ def test_the_page_offers_only_what_will_be_accepted(world: World) -> None:
     page = signed_in(raiser).get(url).content.decode()
     assert "Record a contact or meeting" in page and "Give your agency's view" in page
     esc = services.escalation_withdraw(
-        user=raiser, escalation=esc, version=esc.version, on=D(2026, 3, 3), reason="In error"
+        actor=Actor.of(raiser),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=esc.version,
+        on=D(2026, 3, 3),
+        reason="In error",
     )
     page = signed_in(raiser).get(url).content.decode()
     assert "Give your agency's view" in page

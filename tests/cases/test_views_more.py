@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from escalate import timekeeping
 from escalate.audit.models import AuditEntry
 from escalate.cases import services
+from escalate.cases.actors import Actor
 from escalate.directory.models import Agency, Person
 from escalate.procedures.schema import Level
 from tests.cases.conftest import World, raise_one
@@ -33,7 +35,11 @@ def test_each_agency_gives_its_view_and_nothing_is_overwritten(world: World) -> 
     assert "Second view" in page
     with pytest.raises(services.ActionError):
         services.escalation_record_view(
-            user=world.bu_user, escalation=esc, version=esc.version, view="Not a party"
+            actor=Actor.of(world.bu_user),
+            today=timekeeping.today(),
+            escalation=esc,
+            version=esc.version,
+            view="Not a party",
         )
 
 

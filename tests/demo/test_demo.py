@@ -18,10 +18,10 @@ from pytest_django.plugin import DjangoDbBlocker
 from escalate.cases.models import Entry, EntryKind, Escalation, ReferenceKind, Status
 from escalate.cases.nhs import is_valid_nhs_number
 from escalate.cases.rules import registry
-from escalate.cases.services import today
-from escalate.directory import demo
+from escalate.demo import scenario as demo
 from escalate.directory.models import LEVEL_LABELS, Agency, Partnership, Person, StageContact
 from escalate.directory.services import stage_role
+from escalate.timekeeping import today
 from tests.audit.support import erase_trail
 from tests.support import password_accepted
 

@@ -94,7 +94,7 @@ class SignInView(auth_views.LoginView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         if settings.ESCALATE_DEMO:
-            from escalate.directory.demo import DEMO_PASSWORD, demo_sign_ins
+            from escalate.demo.scenario import DEMO_PASSWORD, demo_sign_ins
 
             context["demo_sign_ins"] = demo_sign_ins()
             context["demo_password"] = DEMO_PASSWORD

@@ -21,9 +21,12 @@ from enum import StrEnum
 from django.db.models import Exists, OuterRef, Q
 
 from escalate.cases.models import Entry, Escalation, Party, PartyRole
-from escalate.cases.rules import partnership_procedure
 from escalate.directory.models import LEVEL_RANK, Person
+from escalate.directory.people import business_unit_person, person_of
+from escalate.directory.procedures import partnership_procedure
 from escalate.procedures.schema import Level, Procedure
+
+__all__ = ["Action", "business_unit_person", "person_of"]
 
 
 class Action(StrEnum):
@@ -34,23 +37,6 @@ class Action(StrEnum):
     BRING_FORWARD = "bring-forward"
     WITHDRAW = "withdraw"
     DECIDE = "decide"
-
-
-def person_of(user: object) -> Person | None:
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return None
-    try:
-        person: Person = user.person  # type: ignore[attr-defined]
-    except Person.DoesNotExist:
-        return None
-    return person if person.is_active else None
-
-
-def business_unit_person(user: object) -> Person | None:
-    """The user's person if they are their partnership's business unit (who alone import the
-    directory, export a subject's records and read an escalation's audit trail), else None."""
-    person = person_of(user)
-    return person if person is not None and person.is_business_unit else None
 
 
 def may_raise(person: Person | None) -> bool:

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from escalate import timekeeping
 from escalate.cases import access, forms, rules, selectors, services
 from escalate.cases.models import ReferenceKind, Source, SubjectKind
 from escalate.cases.views import escalation_or_404
@@ -93,10 +94,12 @@ def _form_for(
         case "disagreement":
             return forms.DisagreementForm(data, **kwargs)
         case "identified":
-            return forms.OutsetForm(data, today=services.today(), **kwargs)
+            return forms.OutsetForm(data, today=timekeeping.today(), **kwargs)
         case "due":
             calendar = person.agency.partnership.calendar()
-            kwargs["initial"].setdefault("due_on", calendar.add_working_days(services.today(), 0))
+            kwargs["initial"].setdefault(
+                "due_on", calendar.add_working_days(timekeeping.today(), 0)
+            )
             check = _due_check(procedure, calendar, answers or {})
             return forms.ImmediateRiskDueForm(data, check=check, **kwargs)
     raise Http404
@@ -106,7 +109,7 @@ def _due_check(
     procedure: Procedure, calendar: WorkingCalendar, answers: dict[str, Any]
 ) -> forms.DueCheck:
     """The rules core's own check of an immediate-risk due date, for the "due" step's form."""
-    today = services.today()
+    today = timekeeping.today()
     outset = answers.get("outset_on")
     outset_on = dt.date.fromisoformat(outset) if outset else today
 
@@ -237,7 +240,7 @@ def _old_outset(person: Any, answers: dict[str, Any]) -> dt.date | None:
         return None
     outset_on = dt.date.fromisoformat(value)
     partnership = person.agency.partnership
-    if rules.outset_needs_confirming(partnership, outset_on, today=services.today()):
+    if rules.outset_needs_confirming(partnership, outset_on, today=timekeeping.today()):
         return outset_on
     return None
 
@@ -382,7 +385,11 @@ def raise_check(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     if request.method == "POST":
         try:
-            escalation = services.escalation_raise(user=request.user, data=_new_escalation(answers))
+            escalation = services.escalation_raise(
+                actor=services.actor_for(request.user),
+                data=_new_escalation(answers),
+                today=timekeeping.today(),
+            )
         except services.ServiceError as exc:
             errors.append(exc.message)
         else:

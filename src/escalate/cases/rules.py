@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from escalate.cases.models import Entry, EntryKind, Escalation, Stage
+from escalate.cases import recording
+from escalate.cases.models import Entry, Escalation, Stage
 from escalate.directory.models import Partnership
+from escalate.directory.procedures import partnership_procedure, registry
 from escalate.procedures import clock
 from escalate.procedures import lifecycle as lc
 from escalate.procedures.calendar import WorkingCalendar
-from escalate.procedures.registry import Registry, dirs_from_env, load_registry
 from escalate.procedures.schema import Procedure
 
-
-@functools.cache
-def registry() -> Registry:
-    """Every procedure definition, loaded and validated once per process."""
-    return load_registry(dirs_from_env(os.environ))
-
-
-def partnership_procedure(partnership: Partnership) -> Procedure:
-    """The procedure version a partnership runs (for new escalations and its pages)."""
-    return registry().get(partnership.procedure_id, partnership.procedure_version)
+__all__ = ["partnership_procedure", "registry"]  # and what is defined below
 
 
 def procedure_of(escalation: Escalation) -> Procedure:
@@ -36,22 +26,10 @@ def procedure_of(escalation: Escalation) -> Procedure:
 def state_of(
     escalation: Escalation, stages: Iterable[Stage], entries: Iterable[Entry]
 ) -> lc.EscalationState:
-    """Rebuild the core's state from the stored projection and the entries."""
-    entries = list(entries)
-    events: list[clock.EventFact] = []
-    protective: list[clock.ProtectiveDue] = []
-    met: list[tuple[int, str, dt.date]] = []
-    for e in entries:
-        if e.kind == EntryKind.EVENT:
-            events.append(clock.EventFact(e.stage, e.event, e.occurred_on))
-        elif e.kind == EntryKind.RESOLVED:
-            events.append(clock.EventFact(e.stage, "resolved", e.occurred_on))
-        elif e.kind == EntryKind.ESCALATED:
-            events.append(clock.EventFact(e.stage, "escalated", e.occurred_on))
-        elif e.kind == EntryKind.PROTECTIVE and e.due_on is not None:
-            protective.append(clock.ProtectiveDue(e.stage, e.obligation or None, e.due_on, e.text))
-        elif e.kind == EntryKind.OBLIGATION:
-            met.append((e.stage, e.obligation, e.occurred_on))
+    """Rebuild the core's state from the stored projection and the events the entries
+    record (``recording``: the one mapping between the two)."""
+    facts = recording.Facts(recording.event_of(e, escalation) for e in entries)
+    events, protective, met = facts.events, facts.protective, facts.met
     return lc.EscalationState(
         procedure_key=escalation.procedure_key,
         outset_on=escalation.outset_on,
@@ -106,15 +84,27 @@ def schedule(
     )
 
 
-def derived_dates(
-    procedure: Procedure, calendar: WorkingCalendar, state: lc.EscalationState
-) -> tuple[dt.date | None, dt.date | None]:
-    """The current stage's due date and the earliest date anything live falls due."""
+@dataclass(frozen=True)
+class Derived:
+    """What the services store beside the record after every change, from the rules core."""
+
+    #: The current stage's due date.
+    current_due_on: dt.date | None
+    #: The earliest date anything live falls due.
+    next_due_on: dt.date | None
+    #: Everything live (the ``Deadline`` rows the sweep reads).
+    items: list[clock.DueItem]
+
+
+def derived(procedure: Procedure, calendar: WorkingCalendar, state: lc.EscalationState) -> Derived:
     facts = state.facts()
     plan = clock.plan(procedure, calendar, facts)
-    current_due = plan.stage(state.current.number).due_on
     items = clock.live_items(procedure, plan, facts)
-    return current_due, min((i.due_on for i in items), default=None)
+    return Derived(
+        current_due_on=plan.stage(state.current.number).due_on,
+        next_due_on=min((i.due_on for i in items), default=None),
+        items=items,
+    )
 
 
 def outset_needs_confirming(

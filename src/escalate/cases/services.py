@@ -1,9 +1,13 @@
 """Every change to an escalation goes through one of these services.
 
-Each takes keyword-only, typed arguments; checks access (``access.allowed_actions``); asks the
-rules core for the transition; and in one transaction updates the projection with a version
-check, appends the timeline entries and returns. A refused transition raises
-:class:`ActionError`.
+Each takes keyword-only, typed arguments, among them the **actor** (a person, or the system:
+``actors.Actor``) and the date it acts on (``today``: time is an input; the web layer passes
+``escalate.timekeeping.today()``). It checks access (``access.allowed_actions``); asks the rules
+core for the transition; and in one transaction updates the projection with a version check,
+stores the transition's events as timeline entries (``recording``, the one mapping between the
+two), keeps the deadlines the sweep reads in step (``deadlines``), writes the outbox rows the
+events call for (``escalate.notifications.outbox``), audits, and returns. A refused
+transition raises :class:`ActionError`, and is audited too.
 
 Conflicts. Every change takes ``version``: the escalation's version when the person opened the
 form. What was added since then (entries with a higher ``Entry.version``) conflicts only if it
@@ -20,30 +24,28 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from escalate.accounts.models import User
 from escalate.audit.models import AuditAction, AuditResult, ObjectType
 from escalate.audit.services import audit_record
-from escalate.cases import access, rules, selectors
+from escalate.cases import access, recording, rules, selectors
 from escalate.cases.access import Action
+from escalate.cases.actors import Actor, NoPersonError
+from escalate.cases.deadlines import deadlines_sync
 from escalate.cases.models import (
     STATE_CHANGING_KINDS,
     ContactMethod,
     Entry,
-    EntryKind,
     Escalation,
     Party,
     PartyRole,
     Stage,
 )
 from escalate.cases.references import reference_key
-from escalate.directory.models import Partnership, Person
-from escalate.procedures import events as ev
+from escalate.directory.models import Partnership
 from escalate.procedures import lifecycle as lc
 from escalate.procedures.calendar import WorkingCalendar
 from escalate.procedures.schema import Procedure
@@ -100,16 +102,13 @@ class _Raced(Exception):
 ATTEMPTS = 4
 
 
-def today() -> dt.date:
-    """Today in the service's time zone: the one place the web layer reads the clock."""
-    return timezone.localdate()
-
-
-def _person(user: object) -> Person:
-    person = access.person_of(user)
-    if person is None:
-        raise ActionError(NO_PERSON)
-    return person
+def actor_for(user: object) -> Actor:
+    """The person acting through a signed-in account; :class:`ActionError` if the account is
+    linked to no one in the directory."""
+    try:
+        return Actor.of(user)
+    except NoPersonError:
+        raise ActionError(NO_PERSON) from None
 
 
 def _not_future(on: dt.date, now: dt.date, field_name: str) -> None:
@@ -148,12 +147,21 @@ class NewEscalation:
     other_agency_ids: tuple[int, ...] = field(default_factory=tuple)
 
 
-def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = None) -> Escalation:
-    """Raise a concern: the record, its parties, stage and first entry, in one transaction."""
-    person = _person(user)
+def escalation_raise(
+    *, actor: Actor, data: NewEscalation, today: dt.date, now: dt.datetime | None = None
+) -> Escalation:
+    """Raise a concern: the record, its parties, stage, entries, deadlines and outbox rows, in
+    one transaction. A refusal is audited like any other refused change."""
+    with _audited_refusal(actor, None, "escalation_raise"):
+        return _raise(actor=actor, data=data, today=today, now=now or timezone.now())
+
+
+def _raise(*, actor: Actor, data: NewEscalation, today: dt.date, now: dt.datetime) -> Escalation:
+    person = actor.person
+    if person is None:
+        raise ActionError(NO_PERSON)
     if not access.may_raise(person):
         raise ActionError(NOT_A_PARTY)
-    now = on or today()
     partnership: Partnership = person.agency.partnership
     procedure = rules.partnership_procedure(partnership)
     if data.category not in {c.id for c in procedure.categories}:
@@ -164,7 +172,7 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
         raise ActionError(NOT_IN_PARTNERSHIP, "receiving_agency")
     if receiving.pk == person.agency_id:
         raise ActionError(SAME_AGENCY, "receiving_agency")
-    _not_future(data.outset_on, now, "outset_on")
+    _not_future(data.outset_on, today, "outset_on")
     if data.subject_name.strip() and not partnership.record_subject_names:
         raise ActionError(NAMES_NOT_RECORDED, "subject_name")
     calendar = partnership.calendar()
@@ -172,7 +180,7 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
         transition = lc.raise_escalation(
             procedure,
             outset_on=data.outset_on,
-            raised_on=now,
+            raised_on=today,
             at_stage=data.start_stage,
             immediate_risk_reason=data.immediate_risk_reason if data.immediate_risk else None,
             calendar=calendar,
@@ -183,7 +191,7 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
         field_name = "due_on" if data.immediate_risk and data.due_on else "start_stage"
         raise ActionError(str(exc), field_name) from exc
     state = transition.state
-    current_due, next_due = rules.derived_dates(procedure, calendar, state)
+    derived = rules.derived(procedure, calendar, state)
     others = eligible.filter(pk__in=data.other_agency_ids).exclude(
         pk__in=[person.agency_id, receiving.pk]
     )
@@ -211,12 +219,12 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
             immediate_risk_reason=state.immediate_risk_reason or "",
             route_taken=data.route_taken if data.immediate_risk else "",
             outset_on=data.outset_on,
-            raised_on=now,
-            raised_by=user,  # type: ignore[misc]
+            raised_on=today,
+            raised_by=actor.user,
             start_stage=state.start_stage,
             current_stage=state.current.number,
-            current_due_on=current_due,
-            next_due_on=next_due,
+            current_due_on=derived.current_due_on,
+            next_due_on=derived.next_due_on,
         )
         Party.objects.create(escalation=escalation, agency=person.agency, role=PartyRole.RAISING)
         Party.objects.create(escalation=escalation, agency=receiving, role=PartyRole.RECEIVING)
@@ -225,39 +233,73 @@ def escalation_raise(*, user: object, data: NewEscalation, on: dt.date | None = 
         Stage.objects.create(
             escalation=escalation, number=state.current.number, entered_on=state.current.entered_on
         )
-        Entry.objects.create(
-            escalation=escalation,
-            sequence=1,
-            kind=EntryKind.RAISED,
-            stage=state.current.number,
-            occurred_on=now,
-            author=user,  # type: ignore[misc]
-            author_name=person.name,
-            author_agency=person.agency.name,
-            text=state.immediate_risk_reason or "",
-        )
-        for sequence, protective in enumerate(state.protective, start=2):
-            Entry.objects.create(
-                escalation=escalation,
-                sequence=sequence,
-                kind=EntryKind.PROTECTIVE,
-                stage=protective.stage,
-                occurred_on=now,
-                author=user,  # type: ignore[misc]
-                author_name=person.name,
-                author_agency=person.agency.name,
-                due_on=protective.due_on,
-                text=protective.reason,
-            )
+        entries = _record(escalation, transition, actor=actor, version=1, after=0)
+        deadlines_sync(escalation, derived.items)
+        _notify(escalation, transition, actor=actor, version=1, now=now)
         audit_record(
-            actor=user,
+            actor=actor.user,
             action=AuditAction.ESCALATION_RAISED,
             object_type=ObjectType.ESCALATION,
             object_ref=escalation.reference,
             partnership_id=partnership.pk,
-            detail={"service": "escalation_raise", "stage": state.current.number},
+            detail={
+                "service": "escalation_raise",
+                "stage": state.current.number,
+                "entries": [e.sequence for e in entries],
+                **actor.audit_detail(),
+            },
         )
     return escalation
+
+
+# ---------------------------------------------------------------------------------------
+# What every change stores
+
+
+def _record(
+    escalation: Escalation,
+    transition: lc.Transition,
+    *,
+    actor: Actor,
+    version: int,
+    after: int,
+    by_sequence: dict[int, Entry] | None = None,
+) -> list[Entry]:
+    """The transition's events as timeline entries, numbered after entry ``after``."""
+    entries = [
+        entry
+        for event in transition.events
+        if (entry := recording.entry_of(event, by_sequence=by_sequence)) is not None
+    ]
+    for i, entry in enumerate(entries, start=1):
+        entry.escalation = escalation
+        entry.sequence = after + i
+        entry.version = version
+        entry.author = actor.user
+        entry.author_name = actor.name
+        entry.author_agency = actor.agency_name
+        entry.save(force_insert=True)
+    return entries
+
+
+def _notify(
+    escalation: Escalation,
+    transition: lc.Transition,
+    *,
+    actor: Actor,
+    version: int,
+    now: dt.datetime,
+) -> None:
+    """The outbox rows the events call for, in the caller's transaction: a rolled-back change
+    sends nothing."""
+    from escalate.notifications import outbox  # notifications reads cases, not the reverse
+
+    written = outbox.write_for_events(
+        escalation=escalation, events=transition.events, version=version, actor=actor, now=now
+    )
+    if written:
+        # Wake a worker once the change is committed, rather than at its next tick.
+        transaction.on_commit(outbox.wake_delivery)
 
 
 # ---------------------------------------------------------------------------------------
@@ -271,15 +313,14 @@ class _Loaded:
     parties: list[Party]
     stages: list[Stage]
     entries: list[Entry]
-    person: Person
+    actor: Actor
     state: lc.EscalationState
     calendar: WorkingCalendar
 
 
-def _load(user: object, escalation: Escalation, action: Action, version: int) -> _Loaded:
+def _load(actor: Actor, escalation: Escalation, action: Action, version: int) -> _Loaded:
     """The escalation as it is now, refused if a change of stage or status happened since
-    ``version`` (what the person saw) or if the person may not take this action now."""
-    person = _person(user)
+    ``version`` (what the person saw) or if the actor may not take this action now."""
     # Locked until the change commits (PostgreSQL): a second writer waits, then reads this
     # one's result, so a contact beside a contact never races. SQLite writes one at a time.
     rows = Escalation.objects.select_for_update(of=("self",)).select_related("partnership")
@@ -290,27 +331,26 @@ def _load(user: object, escalation: Escalation, action: Action, version: int) ->
         raise ConcurrentChangeError(unseen)
     procedure = rules.procedure_of(esc)
     parties = list(esc.parties.all())
-    if action not in access.allowed_actions(person, esc, parties, procedure):
+    # The system acts for the partnership: what the rules core allows is what it may do.
+    if actor.person is not None and action not in access.allowed_actions(
+        actor.person, esc, parties, procedure
+    ):
         raise ActionError(NOT_ALLOWED.format(action=action.value.replace("-", " ")))
     stages = list(esc.stages.all())
     state = rules.state_of(esc, stages, entries)
     calendar = esc.partnership.calendar()
-    return _Loaded(esc, procedure, parties, stages, entries, person, state, calendar)
+    return _Loaded(esc, procedure, parties, stages, entries, actor, state, calendar)
 
 
 def _commit(
-    loaded: _Loaded,
-    new_state: lc.EscalationState,
-    entries: list[Entry],
-    *,
-    user: object,
-    service: str,
+    loaded: _Loaded, transition: lc.Transition, *, service: str, now: dt.datetime
 ) -> Escalation:
-    """Write the new state if the escalation is still at the loaded version, then the entries.
-    One transaction; :class:`_Raced` if another change got there first."""
-    esc = loaded.escalation
+    """Write the new state if the escalation is still at the loaded version, then the entries,
+    deadlines, outbox rows and audit entry. One transaction; :class:`_Raced` if another change
+    got there first."""
+    esc, actor, new_state = loaded.escalation, loaded.actor, transition.state
     loaded_version = esc.version
-    current_due, next_due = rules.derived_dates(loaded.procedure, loaded.calendar, new_state)
+    derived = rules.derived(loaded.procedure, loaded.calendar, new_state)
     changes = {
         "status": new_state.status.value,
         "current_stage": new_state.current.number,
@@ -318,9 +358,9 @@ def _commit(
         "closed_on": new_state.closed_on,
         "confirmed_on": new_state.confirmed_on,
         "confirmed_by": new_state.confirmed_by or "",
-        "current_due_on": current_due,
-        "next_due_on": next_due,
-        "updated_at": timezone.now(),
+        "current_due_on": derived.current_due_on,
+        "next_due_on": derived.next_due_on,
+        "updated_at": now,
     }
     try:
         with transaction.atomic():
@@ -339,15 +379,18 @@ def _commit(
                 elif row.left_on != s.left_on:
                     Stage.objects.filter(pk=row.pk, left_on__isnull=True).update(left_on=s.left_on)
             last = esc.entries.aggregate(m=Max("sequence"))["m"] or 0
-            for i, entry in enumerate(entries, start=1):
-                entry.escalation = esc
-                entry.sequence = last + i
-                entry.version = loaded_version + 1
-                entry.author_name = loaded.person.name
-                entry.author_agency = loaded.person.agency.name
-                entry.save(force_insert=True)
+            entries = _record(
+                esc,
+                transition,
+                actor=actor,
+                version=loaded_version + 1,
+                after=last,
+                by_sequence={e.sequence: e for e in loaded.entries},
+            )
+            deadlines_sync(esc, derived.items)
+            _notify(esc, transition, actor=actor, version=loaded_version + 1, now=now)
             audit_record(
-                actor=user,
+                actor=actor.user,
                 action=AuditAction.ESCALATION_CHANGED,
                 object_type=ObjectType.ESCALATION,
                 object_ref=esc.reference,
@@ -358,6 +401,7 @@ def _commit(
                     "status": new_state.status.value,
                     "version": loaded_version + 1,
                     "entries": [e.sequence for e in entries],
+                    **actor.audit_detail(),
                 },
             )
     except IntegrityError as exc:  # a concurrent writer got there first
@@ -366,90 +410,70 @@ def _commit(
     return esc
 
 
-Change = Callable[[_Loaded], tuple[lc.EscalationState, list[Entry]]]
-
-
 def _change(
     *,
-    user: object,
+    actor: Actor,
     escalation: Escalation,
     version: int,
     action: Action,
     service: str,
-    make: Change,
+    step: Callable[[_Loaded], lc.Transition],
+    field_name: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Escalation:
-    """Load, decide (``make``: the new state and entries) and save; again from a fresh load if
-    another change was saved in between. Every refusal is audited."""
-    with _audited_refusal(user, escalation, service):
+    """Load, ask the rules core (``step``) and save; again from a fresh load if another change
+    was saved in between. Every refusal is audited."""
+    with _audited_refusal(actor, escalation, service):
         for _attempt in range(ATTEMPTS):
             try:
                 with transaction.atomic():
-                    loaded = _load(user, escalation, action, version)
-                    new_state, entries = make(loaded)
-                    return _commit(loaded, new_state, entries, user=user, service=service)
+                    loaded = _load(actor, escalation, action, version)
+                    try:
+                        transition = step(loaded)
+                    except lc.LifecycleError as exc:
+                        raise ActionError(str(exc), field_name) from exc
+                    return _commit(loaded, transition, service=service, now=now or timezone.now())
             except _Raced:
                 continue
         unseen = Entry.objects.filter(escalation_id=escalation.pk, version__gt=version)
         raise ConcurrentChangeError(list(unseen.order_by("sequence")))
 
 
-def _run(
-    *,
-    user: object,
-    escalation: Escalation,
-    version: int,
-    action: Action,
-    step: Callable[[_Loaded], lc.Transition],
-    entry: Callable[[_Loaded, lc.Transition], list[Entry]],
-    field_name: str | None = None,
-    service: str,
-) -> Escalation:
-    def make(loaded: _Loaded) -> tuple[lc.EscalationState, list[Entry]]:
-        try:
-            transition = step(loaded)
-        except lc.LifecycleError as exc:
-            raise ActionError(str(exc), field_name) from exc
-        return transition.state, entry(loaded, transition)
-
-    return _change(
-        user=user, escalation=escalation, version=version, action=action, service=service, make=make
-    )
-
-
 @contextmanager
-def _audited_refusal(user: object, escalation: Escalation, service: str) -> Iterator[None]:
+def _audited_refusal(actor: Actor, escalation: Escalation | None, service: str) -> Iterator[None]:
     """A refused or conflicting change is recorded too, outside its rolled-back transaction."""
     try:
         yield
     except ServiceError as exc:
         concurrent = isinstance(exc, ConcurrentChangeError)
         audit_record(
-            actor=user,
-            action=AuditAction.ESCALATION_CHANGED,
+            actor=actor.user,
+            action=AuditAction.ESCALATION_CHANGED
+            if escalation is not None
+            else AuditAction.ESCALATION_RAISED,
             object_type=ObjectType.ESCALATION,
-            object_ref=escalation.reference,
-            partnership_id=escalation.partnership_id,
+            object_ref=escalation.reference if escalation is not None else "",
+            partnership_id=escalation.partnership_id
+            if escalation is not None
+            else (actor.person.partnership_id if actor.person is not None else None),
             result=AuditResult.FAILED if concurrent else AuditResult.REFUSED,
-            detail={"service": service, "reason": "concurrent" if concurrent else "refused"},
+            detail={
+                "service": service,
+                "reason": "concurrent" if concurrent else "refused",
+                **({"field": exc.field} if exc.field else {}),
+                **actor.audit_detail(),
+            },
         )
         raise
 
 
-def _entry(user: object, loaded: _Loaded, kind: EntryKind, on: dt.date, **fields: object) -> Entry:
-    return Entry(
-        kind=kind,
-        stage=loaded.state.current.number,
-        occurred_on=on,
-        author=cast(User, user),
-        **fields,
-    )
-
-
 def escalation_record_contact(
     *,
-    user: object,
+    actor: Actor,
     escalation: Escalation,
     version: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
     occurred_on: dt.date,
     method: str,
     contact_by: str,
@@ -458,76 +482,93 @@ def escalation_record_contact(
     agreed: str,
     decision_makers: str,
 ) -> Escalation:
-    now = today()
-    _not_future(occurred_on, now, "occurred_on")
+    _not_future(occurred_on, today, "occurred_on")
     if method not in ContactMethod.values:
         raise ActionError(UNKNOWN_METHOD, "method")
-    return _run(
+    return _change(
+        now=now,
         service="escalation_record_contact",
-        user=user,
+        actor=actor,
         escalation=escalation,
         version=version,
         action=Action.RECORD,
         field_name="occurred_on",
         step=lambda ld: lc.record_contact(
-            ld.procedure, ld.state, occurred_on=occurred_on, recorded_on=now, kind=method
+            ld.procedure,
+            ld.state,
+            occurred_on=occurred_on,
+            recorded_on=today,
+            kind=method,
+            contact_by=contact_by,
+            contact_with=contact_with,
+            summary=summary,
+            agreed=agreed,
+            decision_makers=decision_makers,
         ),
-        entry=lambda ld, t: [
-            _entry(
-                user,
-                ld,
-                EntryKind.CONTACT,
-                occurred_on,
-                contact_method=method,
-                contact_by=contact_by,
-                contact_with=contact_with,
-                summary=summary,
-                agreed=agreed,
-                decision_makers=decision_makers,
-            )
-        ],
     )
 
 
 def escalation_escalate(
-    *, user: object, escalation: Escalation, version: int, on: dt.date, reason: str
+    *,
+    actor: Actor,
+    escalation: Escalation,
+    version: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    on: dt.date,
+    reason: str,
 ) -> Escalation:
-    _not_future(on, today(), "on")
-    return _run(
+    _not_future(on, today, "on")
+    return _change(
+        now=now,
         service="escalation_escalate",
-        user=user,
+        actor=actor,
         escalation=escalation,
         version=version,
         action=Action.ESCALATE,
         field_name="on",
         step=lambda ld: lc.escalate(ld.procedure, ld.state, escalated_on=on, reason=reason),
-        entry=lambda ld, t: [_entry(user, ld, EntryKind.ESCALATED, on, text=reason.strip())],
     )
 
 
 def escalation_resolve(
-    *, user: object, escalation: Escalation, version: int, on: dt.date, outcome: str
+    *,
+    actor: Actor,
+    escalation: Escalation,
+    version: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    on: dt.date,
+    outcome: str,
 ) -> Escalation:
-    _not_future(on, today(), "on")
-    return _run(
+    _not_future(on, today, "on")
+    return _change(
+        now=now,
         service="escalation_resolve",
-        user=user,
+        actor=actor,
         escalation=escalation,
         version=version,
         action=Action.RESOLVE,
         field_name="on",
         step=lambda ld: lc.resolve(ld.procedure, ld.state, resolved_on=on, outcome=outcome),
-        entry=lambda ld, t: [_entry(user, ld, EntryKind.RESOLVED, on, text=outcome.strip())],
     )
 
 
 def escalation_confirm(
-    *, user: object, escalation: Escalation, version: int, on: dt.date, confirmed_by: str
+    *,
+    actor: Actor,
+    escalation: Escalation,
+    version: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    on: dt.date,
+    confirmed_by: str,
 ) -> Escalation:
-    _not_future(on, today(), "on")
-    return _run(
+    _not_future(on, today, "on")
+    return _change(
+        now=now,
         service="escalation_confirm",
-        user=user,
+        actor=actor,
         escalation=escalation,
         version=version,
         action=Action.CONFIRM,
@@ -535,30 +576,24 @@ def escalation_confirm(
         step=lambda ld: lc.confirm_in_writing(
             ld.procedure, ld.state, confirmed_on=on, confirmed_by=confirmed_by
         ),
-        entry=lambda ld, t: [
-            _entry(user, ld, EntryKind.CONFIRMED, on, text=confirmed_by.strip()),
-            *(
-                _entry(user, ld, EntryKind.OBLIGATION, on, obligation=e.obligation)
-                for e in t.events
-                if isinstance(e, ev.ObligationMet)
-            ),
-        ],
     )
 
 
 def escalation_bring_forward(
     *,
-    user: object,
+    actor: Actor,
     escalation: Escalation,
     version: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
     due_on: dt.date,
     reason: str,
     obligation: str | None = None,
 ) -> Escalation:
-    now = today()
-    return _run(
+    return _change(
+        now=now,
         service="escalation_bring_forward",
-        user=user,
+        actor=actor,
         escalation=escalation,
         version=version,
         action=Action.BRING_FORWARD,
@@ -570,78 +605,96 @@ def escalation_bring_forward(
             stage=ld.state.current.number,
             due_on=due_on,
             reason=reason,
-            today=now,
+            today=today,
             obligation=obligation,
         ),
-        entry=lambda ld, t: [
-            _entry(
-                user,
-                ld,
-                EntryKind.PROTECTIVE,
-                now,
-                due_on=due_on,
-                text=reason.strip(),
-                obligation=obligation or "",
-            )
-        ],
     )
 
 
 def escalation_withdraw(
-    *, user: object, escalation: Escalation, version: int, on: dt.date, reason: str
+    *,
+    actor: Actor,
+    escalation: Escalation,
+    version: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    on: dt.date,
+    reason: str,
 ) -> Escalation:
-    _not_future(on, today(), "on")
-    return _run(
+    _not_future(on, today, "on")
+    return _change(
+        now=now,
         service="escalation_withdraw",
-        user=user,
+        actor=actor,
         escalation=escalation,
         version=version,
         action=Action.WITHDRAW,
         field_name="on",
         step=lambda ld: lc.withdraw(ld.procedure, ld.state, withdrawn_on=on, reason=reason),
-        entry=lambda ld, t: [_entry(user, ld, EntryKind.WITHDRAWN, on, text=reason.strip())],
     )
 
 
 def escalation_decide(
-    *, user: object, escalation: Escalation, version: int, on: dt.date, decision: str
+    *,
+    actor: Actor,
+    escalation: Escalation,
+    version: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    on: dt.date,
+    decision: str,
 ) -> Escalation:
-    _not_future(on, today(), "on")
-    return _run(
+    _not_future(on, today, "on")
+    return _change(
+        now=now,
         service="escalation_decide",
-        user=user,
+        actor=actor,
         escalation=escalation,
         version=version,
         action=Action.DECIDE,
         field_name="on",
         step=lambda ld: lc.decide(ld.procedure, ld.state, decided_on=on, decision=decision),
-        entry=lambda ld, t: [_entry(user, ld, EntryKind.DECIDED, on, text=decision.strip())],
     )
 
 
 def escalation_record_event(
-    *, user: object, escalation: Escalation, version: int, on: dt.date, event: str
+    *,
+    actor: Actor,
+    escalation: Escalation,
+    version: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    on: dt.date,
+    event: str,
 ) -> Escalation:
-    _not_future(on, today(), "on")
-    return _run(
+    _not_future(on, today, "on")
+    return _change(
+        now=now,
         service="escalation_record_event",
-        user=user,
+        actor=actor,
         escalation=escalation,
         version=version,
         action=Action.RECORD,
         field_name="event",
         step=lambda ld: lc.record_event(ld.procedure, ld.state, event=event, occurred_on=on),
-        entry=lambda ld, t: [_entry(user, ld, EntryKind.EVENT, on, event=event)],
     )
 
 
 def escalation_meet_obligation(
-    *, user: object, escalation: Escalation, version: int, on: dt.date, obligation: str
+    *,
+    actor: Actor,
+    escalation: Escalation,
+    version: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    on: dt.date,
+    obligation: str,
 ) -> Escalation:
-    _not_future(on, today(), "on")
-    return _run(
+    _not_future(on, today, "on")
+    return _change(
+        now=now,
         service="escalation_meet_obligation",
-        user=user,
+        actor=actor,
         escalation=escalation,
         version=version,
         action=Action.RECORD,
@@ -649,54 +702,67 @@ def escalation_meet_obligation(
         step=lambda ld: lc.meet_obligation(
             ld.procedure, ld.state, obligation=obligation, met_on=on
         ),
-        entry=lambda ld, t: [_entry(user, ld, EntryKind.OBLIGATION, on, obligation=obligation)],
     )
 
 
 def escalation_record_view(
-    *, user: object, escalation: Escalation, version: int, view: str
+    *,
+    actor: Actor,
+    escalation: Escalation,
+    version: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    view: str,
 ) -> Escalation:
     """An agency party states its view of the disagreement. A later view is added beside the
     earlier one; nothing is overwritten."""
     if not view.strip():
         raise ActionError(VIEW_REQUIRED, "view")
 
-    def make(loaded: _Loaded) -> tuple[lc.EscalationState, list[Entry]]:
-        if access.is_party(loaded.person, loaded.parties) is None:
+    def step(loaded: _Loaded) -> lc.Transition:
+        person = loaded.actor.person
+        if person is None or access.is_party(person, loaded.parties) is None:
             raise ActionError(NOT_ALLOWED.format(action="give a view on"))
-        return loaded.state, [_entry(user, loaded, EntryKind.VIEW, today(), text=view.strip())]
+        return lc.give_view(loaded.state, view=view, given_on=today)
 
     return _change(
-        user=user,
+        now=now,
+        actor=actor,
         escalation=escalation,
         version=version,
         action=Action.RECORD,
         service="escalation_record_view",
-        make=make,
+        field_name="view",
+        step=step,
     )
 
 
 def entry_correct(
-    *, user: object, escalation: Escalation, version: int, sequence: int, text: str
+    *,
+    actor: Actor,
+    escalation: Escalation,
+    version: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    sequence: int,
+    text: str,
 ) -> Escalation:
     """A correction is a new entry pointing at the one it corrects; nothing is overwritten."""
     if not text.strip():
         raise ActionError(CORRECTION_REQUIRED, "text")
 
-    def make(loaded: _Loaded) -> tuple[lc.EscalationState, list[Entry]]:
-        target = next((e for e in loaded.entries if e.sequence == sequence), None)
-        if target is None:
+    def step(loaded: _Loaded) -> lc.Transition:
+        if not any(e.sequence == sequence for e in loaded.entries):
             raise ActionError(UNKNOWN_ENTRY.format(sequence=sequence), "sequence")
-        entry = _entry(
-            user, loaded, EntryKind.CORRECTION, today(), text=text.strip(), corrects=target
-        )
-        return loaded.state, [entry]
+        return lc.correct_entry(loaded.state, sequence=sequence, text=text, corrected_on=today)
 
     return _change(
-        user=user,
+        now=now,
+        actor=actor,
         escalation=escalation,
         version=version,
         action=Action.RECORD,
         service="entry_correct",
-        make=make,
+        field_name="text",
+        step=step,
     )

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from escalate import timekeeping
 from escalate.audit.models import AuditAction, AuditResult, ObjectType
 from escalate.audit.selectors import reference_or_blank, refused_partnership_id
 from escalate.audit.services import audit_record
@@ -60,7 +61,7 @@ def escalation_or_404(request: HttpRequest, reference: str) -> Escalation:
 @GET_ONLY
 def home(request: HttpRequest) -> HttpResponse:
     person = access.person_of(request.user)
-    today = services.today()
+    today = timekeeping.today()
     counts: dict[str, int] = {}
     awaiting: list[Escalation] = []
     if person is not None:
@@ -127,7 +128,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
         awaiting=base.awaiting,
         immediate_risk=bool(data.get("immediate_risk")),
     )
-    today = services.today()
+    today = timekeeping.today()
     rows = list(selectors.escalation_list_for(request.user, filters, today)[:200])
     audit_record(
         actor=request.user,
@@ -185,7 +186,7 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
     entries = list(escalation.entries.all())
     state = rules.state_of(escalation, stages, entries)
     calendar = escalation.partnership.calendar()
-    today = services.today()
+    today = timekeeping.today()
     sched = rules.schedule(procedure, calendar, state, today)
     person = access.person_of(request.user)
     allowed = access.allowed_actions(person, escalation, parties, procedure)
@@ -366,7 +367,13 @@ def _action_view(
                 version = data.pop("version")
                 kwargs = service_kwargs(data) if service_kwargs else data
                 try:
-                    service(user=request.user, escalation=escalation, version=version, **kwargs)
+                    service(
+                        actor=services.actor_for(request.user),
+                        escalation=escalation,
+                        version=version,
+                        today=timekeeping.today(),
+                        **kwargs,
+                    )
                 except services.ConcurrentChangeError as exc:
                     escalation = escalation_or_404(request, reference)
                     unseen = _label_entries(procedure, exc.unseen)
@@ -527,7 +534,7 @@ def subject_access(request: HttpRequest) -> HttpResponse:
             reference=form.cleaned_data["reference"],
         )
         response = HttpResponse(data, content_type="application/json")
-        name = f"subject-access-{services.today().isoformat()}.json"
+        name = f"subject-access-{timekeeping.today().isoformat()}.json"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     return render(request, "cases/subject_access.html", {"form": form})

@@ -21,8 +21,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from escalate import timekeeping
 from escalate.cases import rules
 from escalate.cases import services as cs
+from escalate.cases.actors import Actor
 from escalate.cases.models import (
     ContactMethod,
     Entry,
@@ -816,7 +818,7 @@ class _Stories:
     def __init__(self, builder: _Builder) -> None:
         self.b = builder
         self.procedure = builder.procedure
-        self.today = cs.today()
+        self.today = timekeeping.today()
         self.calendar: WorkingCalendar = builder.partnership.calendar()
         self.nhs = nhs_test_numbers()
         self.pid = itertools.count(100234, 1117)
@@ -927,7 +929,7 @@ class _Stories:
             ),
             start_stage=start,
         )
-        esc = cs.escalation_raise(user=raiser.user, data=data, on=raised_on)
+        esc = cs.escalation_raise(actor=Actor.of(raiser.user), data=data, today=raised_on)
         day = raised_on
         for action, gap in steps:
             day = self.after(day, gap)
@@ -972,27 +974,30 @@ class _Stories:
         actions: dict[str, Callable[[], Escalation]] = {
             "contact": lambda: self._contact(esc, day, story, raising, receiving),
             "escalate": lambda: cs.escalation_escalate(
-                user=holder.user,
+                actor=Actor.of(holder.user),
                 escalation=esc,
                 version=esc.version,
+                today=day,
                 on=day,
                 reason=f"Not resolved at stage {stage}: {story.receiving_view} "
                 f"{holder.name} escalates to stage {stage + 1} "
                 f"({self.procedure.stage(stage + 1).name}).",
             ),
             "resolve": lambda: cs.escalation_resolve(
-                user=holder.user,
+                actor=Actor.of(holder.user),
                 escalation=esc,
                 version=esc.version,
+                today=day,
                 on=day,
                 outcome=f"Agreed: {story.aim} {holder.name} ({holder.job_title}) and "
                 f"{self.b.counterpart(receiving, stage).name} will review progress in two weeks.",
             ),
             "confirm": lambda: self._confirm(esc, day, receiving),
             "withdraw": lambda: cs.escalation_withdraw(
-                user=self.b.person(raising, Level.PRACTITIONER).user,
+                actor=Actor.of(self.b.person(raising, Level.PRACTITIONER).user),
                 escalation=esc,
                 version=esc.version,
+                today=day,
                 on=day,
                 reason="New information from the family answered the concern: "
                 "the disagreement no longer stands.",
@@ -1010,9 +1015,10 @@ class _Stories:
         if with_ == by:  # the business unit, at a stage held by the chair or a panel
             with_ = self.b.holder(receiving, stage - 1)
         esc = cs.escalation_record_contact(
-            user=by.user,
+            actor=Actor.of(by.user),
             escalation=esc,
             version=esc.version,
+            today=day,
             occurred_on=day,
             method=METHODS[(self.count + stage) % len(METHODS)],
             contact_by=_who(by),
@@ -1035,9 +1041,10 @@ class _Stories:
         for ob in self.procedure.stage(stage).obligations:
             if ob.due and ob.due.after is Anchor.EVENT and ob.due.event in known:
                 return cs.escalation_record_event(
-                    user=self.b.business_manager.user,
+                    actor=Actor.of(self.b.business_manager.user),
                     escalation=esc,
                     version=esc.version,
+                    today=day,
                     on=day,
                     event=ob.due.event,
                 )
@@ -1047,9 +1054,10 @@ class _Stories:
         stage = esc.current_stage
         who = self.b.holder(receiving, stage)
         esc = cs.escalation_confirm(
-            user=who.user,
+            actor=Actor.of(who.user),
             escalation=esc,
             version=esc.version,
+            today=day,
             on=day,
             confirmed_by=f"{_who(who)}, by e-mail to the raiser and both line managers",
         )
@@ -1061,16 +1069,22 @@ class _Stories:
             )
             if after_resolution and ob.met_by != "written-confirmation":
                 esc = cs.escalation_meet_obligation(
-                    user=who.user, escalation=esc, version=esc.version, on=day, obligation=ob.id
+                    actor=Actor.of(who.user),
+                    escalation=esc,
+                    version=esc.version,
+                    today=day,
+                    on=day,
+                    obligation=ob.id,
                 )
         return esc
 
     def _decide(self, esc: Escalation, day: dt.date, story: Story) -> Escalation:
         produces = self.procedure.top_stage.produces.value.replace("-", " ")
         return cs.escalation_decide(
-            user=self.b.business_manager.user,
+            actor=Actor.of(self.b.business_manager.user),
             escalation=esc,
             version=esc.version,
+            today=day,
             on=day,
             decision=f"The {self.procedure.stage(self.procedure.top).name} made its {produces}: "
             f"{story.aim} Both agencies to report progress to the business unit within four "

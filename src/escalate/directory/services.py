@@ -25,7 +25,6 @@ from django.db import DatabaseError, transaction
 
 from escalate.audit.models import AuditAction, ObjectType
 from escalate.audit.services import audit_record
-from escalate.cases import rules
 from escalate.directory.models import (
     LEVEL_LABELS,
     Agency,
@@ -33,6 +32,7 @@ from escalate.directory.models import (
     Person,
     StageContact,
 )
+from escalate.directory.procedures import partnership_procedure
 from escalate.procedures.registry import UnknownProcedureError
 from escalate.procedures.schema import AGENCY_TYPE_NAMES, AgencyType, Procedure
 
@@ -518,7 +518,7 @@ def directory_import_csv(
     """
     report = ImportReport(dry_run=dry_run)
     try:
-        procedure = rules.partnership_procedure(partnership)
+        procedure = partnership_procedure(partnership)
     except UnknownProcedureError as exc:
         report.error = UNKNOWN_PROCEDURE.format(key=partnership.procedure_key, detail=exc)
         return report

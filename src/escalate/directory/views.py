@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from escalate.cases import access
+from escalate.directory.people import business_unit_person
 from escalate.directory.services import directory_import_csv
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -32,7 +32,7 @@ class ImportForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def directory_import(request: HttpRequest) -> HttpResponse:
-    person = access.business_unit_person(request.user)
+    person = business_unit_person(request.user)
     if person is None:
         raise Http404
     partnership = person.agency.partnership

@@ -49,8 +49,9 @@ INSTALLED_APPS = [
     "escalate.cases",
     "escalate.audit",
     "escalate.notifications",
-    "escalate.web",
+    "escalate.demo",
     "django_tasks_db",
+    "escalate.web",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +106,11 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default: the web server and the background worker share the file. Each
+    # writing transaction takes the write lock as it begins (so none fails half-way with
+    # "database is locked") and waits up to 20 seconds for the other's.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:sign-in"
@@ -251,6 +257,26 @@ ESCALATE_NOTIFY_API_KEY = os.environ.get("ESCALATE_NOTIFY_API_KEY", "")
 ESCALATE_NOTIFY_BASE_URL = os.environ.get(
     "ESCALATE_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"
 )
+# SMTP (the default channel): Escalate's backend is Django's, with a time-out on every call and
+# a recorded point of no return (escalate.notifications.senders), so that a worker killed while
+# sending never sends a message twice. Local and test settings replace it (console, memory).
+MAILERS = {
+    "default": {
+        "BACKEND": "escalate.notifications.senders.SmtpEmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("ESCALATE_SMTP_HOST", "localhost"),
+            "port": int(os.environ.get("ESCALATE_SMTP_PORT", "25")),
+            "username": os.environ.get("ESCALATE_SMTP_USER", ""),
+            "password": os.environ.get("ESCALATE_SMTP_PASSWORD", ""),
+            "use_tls": env_bool("ESCALATE_SMTP_USE_TLS"),
+            "timeout": int(os.environ.get("ESCALATE_SMTP_TIMEOUT_SECONDS", "20")),
+        },
+    }
+}
+# How often the worker delivers the outbox (seconds), and how long a worker's claim on a message
+# holds before another worker may settle it (longer than any one send can take).
+ESCALATE_DELIVERY_SECONDS = int(os.environ.get("ESCALATE_DELIVERY_SECONDS", "60"))
+ESCALATE_OUTBOX_CLAIM_SECONDS = int(os.environ.get("ESCALATE_OUTBOX_CLAIM_SECONDS", "300"))
 # Template ids by kind of message; "default" is used for any kind not named. Each template takes
 # the personalisation fields subject, body, reference, stage, due_date and link.
 ESCALATE_NOTIFY_TEMPLATES: dict[str, str] = {

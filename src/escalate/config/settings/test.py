@@ -1,5 +1,7 @@
 """Settings for the test suite. DATABASE_URL picks SQLite (default) or PostgreSQL."""
 
+import os
+
 from escalate.config.settings.base import *  # noqa: F403
 
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
@@ -14,3 +16,11 @@ ESCALATE_AUDIT_FLUSHABLE = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 # E-mail stays in memory (django.core.mail.outbox); the test runner would insist anyway.
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# A test that runs the worker in another process points it at its own SMTP server on loopback.
+if _smtp_port := os.environ.get("ESCALATE_TEST_SMTP_PORT"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "escalate.notifications.senders.SmtpEmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": int(_smtp_port), "timeout": 5},
+        }
+    }

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from escalate.cases import services
+from escalate import timekeeping
 from escalate.cases.protection import retention_apply
 
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
             today = dt.date.fromisoformat(options["today"]) if options["today"] else None
         except ValueError as exc:
             raise CommandError("--today must be a date YYYY-MM-DD") from exc
-        result = retention_apply(today=today or services.today(), dry_run=options["dry_run"])
+        result = retention_apply(today=today or timekeeping.today(), dry_run=options["dry_run"])
         prefix = "Dry run: would have " if options["dry_run"] else ""
         self.stdout.write(prefix + f"removed {len(result.removed)} escalation(s) past retention.")
         for ref in result.removed:

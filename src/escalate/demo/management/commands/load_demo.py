@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import ProtectedError, RestrictedError
 
-from escalate.directory.demo import (
+from escalate.demo.scenario import (
     DEMO_PASSWORD,
     DemoDisabledError,
     demo_load,

@@ -14,15 +14,19 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from escalate import timekeeping
 from escalate.accounts import mfa
 from escalate.accounts.models import User
 from escalate.audit.models import AuditAction, AuditEntry
 from escalate.cases import services
+from escalate.cases.actors import Actor
 from escalate.cases.protection import retention_apply
 from escalate.directory.services import directory_import_csv
+from escalate.notifications import delivery
 from escalate.procedures.schema import Level
 from escalate.sso import services as sso_services
 from tests.cases.conftest import World, make_world, raise_one
+from tests.notifications import rows
 from tests.support import signed_in, totp_code, totp_device
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +126,11 @@ def raise_an_escalation(world: World) -> None:
 def record_a_contact(world: World) -> None:
     esc = raise_one(world)
     services.escalation_record_view(
-        user=world.user("b", Level.PRACTITIONER), escalation=esc, version=esc.version, view="V"
+        actor=Actor.of(world.user("b", Level.PRACTITIONER)),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=esc.version,
+        view="V",
     )
 
 
@@ -154,7 +162,12 @@ def open_someone_elses_escalation(world: World) -> None:
 def apply_retention(world: World) -> None:
     esc = raise_one(world)
     services.escalation_withdraw(
-        user=_user(world), escalation=esc, version=esc.version, on=dt.date(2026, 3, 3), reason="R"
+        actor=Actor.of(_user(world)),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=esc.version,
+        on=dt.date(2026, 3, 3),
+        reason="R",
     )
     retention_apply(today=dt.date(2040, 1, 1))
 
@@ -166,6 +179,39 @@ def read_an_escalations_trail(world: World) -> None:
 
 def verify_the_chain(world: World) -> None:
     call_command("verify_audit_chain", stdout=io.StringIO())
+
+
+def deliver_an_email(world: World) -> None:
+    to = rows.recipient(world)
+    to.email = "someone@example.org"
+    to.save()
+    rows.email_row(rows.an_escalation(world), to)
+    delivery.deliver_due(now=rows.T0, worker="test")
+
+
+def fail_to_deliver_an_email(world: World) -> None:
+    to = rows.recipient(world)
+    to.email = ""
+    to.save()
+    assert to.user is not None
+    to.user.email = ""
+    to.user.save()
+    rows.email_row(rows.an_escalation(world), to)
+    delivery.deliver_due(now=rows.T0, worker="test")
+
+
+def send_a_failed_email_again(world: World) -> None:
+    row = rows.email_row(rows.an_escalation(world), rows.recipient(world), status="failed")
+    signed_in(world.bu_user).post(reverse("notifications:outbox-retry", args=[row.pk]))
+
+
+def choose_a_daily_digest(world: World) -> None:
+    user = _user(world)
+    signed_in(user).post(reverse("notifications:preferences"), {"delivery": "digest"})
+
+
+def reset_the_calendar_feed(world: World) -> None:
+    signed_in(_user(world)).post(reverse("notifications:feed-reset"))
 
 
 PRODUCERS: dict[AuditAction, Callable[[World], None]] = {
@@ -193,6 +239,11 @@ PRODUCERS: dict[AuditAction, Callable[[World], None]] = {
     AuditAction.RETENTION_APPLIED: apply_retention,
     AuditAction.AUDIT_VIEWED: read_an_escalations_trail,
     AuditAction.AUDIT_VERIFIED: verify_the_chain,
+    AuditAction.NOTIFICATION_SENT: deliver_an_email,
+    AuditAction.NOTIFICATION_FAILED: fail_to_deliver_an_email,
+    AuditAction.NOTIFICATION_RETRIED: send_a_failed_email_again,
+    AuditAction.NOTIFICATION_PREFERENCE_CHANGED: choose_a_daily_digest,
+    AuditAction.CALENDAR_FEED_RESET: reset_the_calendar_feed,
 }
 
 

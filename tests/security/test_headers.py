@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
-from escalate.cases import services
+from escalate import timekeeping
 from escalate.cases.models import Escalation, Status
 from escalate.procedures.schema import Level
 from escalate.web.routes import ROUTES, Route, iter_routes
@@ -219,7 +219,7 @@ def test_a_state_change_needs_post(sworld: SecurityWorld) -> None:
     esc = sworld.own
     client = sworld.client("senior-manager")
     before = esc.version
-    data = {"version": str(before), "reason": "No", **date_parts("on", services.today())}
+    data = {"version": str(before), "reason": "No", **date_parts("on", timekeeping.today())}
     response = client.get(f"/escalations/{esc.reference}/escalate/", data)
     assert response.status_code == 200
     esc.refresh_from_db()
@@ -406,7 +406,7 @@ def test_extra_posted_fields_change_nothing(db: None, action: str) -> None:
     # North East Lincolnshire records no event at stage 1; Redbridge records "matter raised".
     procedure = "redbridge-sab" if action == "event" else "north-east-lincolnshire"
     world = make_world(procedure, "extras")
-    today = services.today()
+    today = timekeeping.today()
     esc = raise_one(world, on=today, outset_on=today)
     client = signed_in(world.user("a", Level.PRACTITIONER))
     before = snapshot(esc)
@@ -439,7 +439,7 @@ def test_the_raise_journey_takes_only_its_questions(db: None) -> None:
     response = client.post("/raise/agency/", {"receiving_agency": str(elsewhere.b.pk)})
     assert response.status_code == 200
     assert "govuk-error-summary" in response.content.decode()
-    today = services.today()
+    today = timekeeping.today()
     steps = [
         ("immediate-risk", {"immediate_risk": "no"}),
         (

@@ -178,6 +178,7 @@ def expected(key: str, access: Access, role: str, variant: str) -> dict[str, Exp
         "cases": _cases,
         "audit": _audit,
         "directory": _directory,
+        "notifications": _notifications,
     }
     if app not in rules:
         raise AssertionError(f"no rules for {key!r}: add them to tests/security/test_matrix.py")
@@ -230,6 +231,31 @@ def _audit(key: str, access: Access, role: str, variant: str) -> dict[str, Expec
         return get_post(200 if bu_own_partnership else 404, 405)
     if key == "audit:views-of-our-cases":
         return get_post(200 if role in PERSONS else 404, 405)
+    raise AssertionError(f"no rule for {key!r}: add one to tests/security/test_matrix.py")
+
+
+def _notifications(key: str, access: Access, role: str, variant: str) -> dict[str, Expect]:
+    """A person's own notifications and preferences; the calendar feed, reached by its secret
+    alone; the business unit's outbox of its own partnership."""
+    if key == "notifications:feed":
+        return get_post(404, 405)  # no such secret, whoever asks; GET only
+    if role == "anonymous":
+        return both(302, SIGN_IN)
+    person = role in PERSONS
+    if key == "notifications:list":
+        return get_post(200 if person else 404, 405)
+    if key == "notifications:open":
+        return both(404)  # someone else's item: no such thing for you
+    if key == "notifications:read-all":
+        return get_post(405, Expect(302, "/notifications/") if person else Expect(404))
+    if key == "notifications:preferences":
+        return both(200 if person else 404)  # the form; an empty POST shows its error
+    if key == "notifications:feed-reset":
+        return get_post(405, 200 if person else 404)  # POST only: the new address, once
+    if key == "notifications:outbox":
+        return get_post(200 if role == "business-unit" else 404, 405)
+    if key == "notifications:outbox-retry":
+        return get_post(405, 404)  # another partnership's row: 404 to its business unit too
     raise AssertionError(f"no rule for {key!r}: add one to tests/security/test_matrix.py")
 
 

@@ -34,9 +34,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from escalate.accounts.models import User
 from escalate.cases import services
+from escalate.cases.actors import Actor
 from escalate.cases.models import Escalation
 from escalate.cases.raising import CONFIRM_IDENTIFIED, RAISE_STEPS
 from escalate.directory.models import Agency, Person, StageContact
+from escalate.notifications.models import Channel, Kind, Notification
+from escalate.notifications.models import Status as SendStatus
 from escalate.procedures.schema import Level
 from escalate.sso.models import OidcIdentity
 from escalate.web.routes import Route
@@ -91,6 +94,8 @@ class SecurityWorld:
     totp: TOTPDevice
     static: StaticDevice
     axes: dict[str, Any]
+    note: Notification  # someone else's item in the application (b's practitioner's)
+    other_email: Notification  # a failed e-mail of the second partnership
 
     def user(self, role: str) -> User | None:
         if role == "anonymous":
@@ -133,7 +138,7 @@ def build_world() -> SecurityWorld:
     one = make_world("north-east-lincolnshire", "sec-one")
     two = make_world("north-east-lincolnshire", "sec-two")
     own = services.escalation_raise(
-        user=one.user("a", Level.PRACTITIONER),
+        actor=Actor.of(one.user("a", Level.PRACTITIONER)),
         data=new_escalation(
             one,
             immediate_risk=True,
@@ -141,15 +146,15 @@ def build_world() -> SecurityWorld:
             immediate_risk_reason="Risk of harm tonight",
             route_taken="Called the police",
         ),
-        on=RAISED_ON,
+        today=RAISED_ON,
     )
     same = services.escalation_raise(
-        user=one.user("b", Level.PRACTITIONER),
+        actor=Actor.of(one.user("b", Level.PRACTITIONER)),
         data=new_escalation(one, receiving_agency_id=one.c.pk),
-        on=RAISED_ON,
+        today=RAISED_ON,
     )
     other = services.escalation_raise(
-        user=two.user("a", Level.PRACTITIONER), data=new_escalation(two), on=RAISED_ON
+        actor=Actor.of(two.user("a", Level.PRACTITIONER)), data=new_escalation(two), today=RAISED_ON
     )
     panel = _at_panel_stage(one, raising="b", receiving=one.c)
     other_panel = _at_panel_stage(two, raising="a", receiving=two.b)
@@ -187,6 +192,10 @@ def build_world() -> SecurityWorld:
         "accesslog": AccessLog.objects.create(**seen, **more),
         "accessfailurelog": AccessFailureLog.objects.create(**seen, **more),
     }
+    note = _notification(someone, own, Channel.APP, SendStatus.SENT)
+    other_email = _notification(
+        two.user("b", Level.PRACTITIONER), other, Channel.EMAIL, SendStatus.FAILED
+    )
     return SecurityWorld(
         one,
         two,
@@ -202,12 +211,29 @@ def build_world() -> SecurityWorld:
         totp,
         static,
         axes,
+        note,
+        other_email,
+    )
+
+
+def _notification(user: User, esc: Escalation, channel: str, status: str) -> Notification:
+    return Notification.objects.create(
+        partnership_id=esc.partnership_id,
+        escalation=esc,
+        reference=esc.reference,
+        key=f"security:{esc.reference}:{channel}",
+        kind=Kind.DUE_SOON,
+        stage=esc.current_stage,
+        recipient=user.person,
+        channel=channel,
+        status=status,
+        next_attempt_at=dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC),
     )
 
 
 def _at_panel_stage(world: World, *, raising: str, receiving: Agency) -> Escalation:
     return services.escalation_raise(
-        user=world.user(raising, Level.PRACTITIONER),
+        actor=Actor.of(world.user(raising, Level.PRACTITIONER)),
         data=new_escalation(
             world,
             receiving_agency_id=receiving.pk,
@@ -216,7 +242,7 @@ def _at_panel_stage(world: World, *, raising: str, receiving: Agency) -> Escalat
             immediate_risk_reason="Risk of harm tonight",
             route_taken="Called the police",
         ),
-        on=RAISED_ON,
+        today=RAISED_ON,
     )
 
 
@@ -277,6 +303,9 @@ def _kwargs(world: SecurityWorld, route: Route, variant: str, role: str) -> dict
         "admin:otp_totp_totpdevice_qrcode": {"pk": world.totp.pk},
         "sso:unlink": {"pk": world.identity.pk},  # someone else's: never the caller's to unlink
         "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "not-a-real-token"},
+        "notifications:open": {"pk": world.note.pk},  # someone else's: 404 to everyone
+        "notifications:outbox-retry": {"pk": world.other_email.pk},  # another partnership's
+        "notifications:feed": {"secret": "not-anyones-secret"},
     }
     kwargs.update(extra.get(key, {}))
     return kwargs

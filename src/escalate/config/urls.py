@@ -8,4 +8,5 @@ urlpatterns = [
     path("sso/", include("escalate.sso.urls")),
     path("directory/", include("escalate.directory.urls")),
     path("audit/", include("escalate.audit.urls")),
+    path("notifications/", include("escalate.notifications.urls")),
 ]

@@ -107,6 +107,15 @@ ROUTES: dict[str, Access] = {
     # -- the audit trail (escalate.audit) --
     "audit:escalation-trail": BUSINESS_UNIT,  # of an escalation in their own partnership
     "audit:views-of-our-cases": PERSON,
+    # -- notifications (escalate.notifications) --
+    "notifications:list": PERSON,
+    "notifications:open": PERSON,  # only the person's own rows: anyone else's id is 404
+    "notifications:read-all": PERSON,  # POST only
+    "notifications:preferences": PERSON,
+    "notifications:feed-reset": PERSON,  # POST only
+    "notifications:feed": PUBLIC,  # calendar applications cannot sign in: the secret is the key
+    "notifications:outbox": BUSINESS_UNIT,  # their own partnership's e-mail rows
+    "notifications:outbox-retry": BUSINESS_UNIT,  # POST only; another partnership's row is 404
     # -- signing in and out, your account (escalate.accounts) --
     "accounts:sign-in": PUBLIC,
     "accounts:verify": SIGNING_IN,

@@ -39,7 +39,7 @@ run: setup frontend
 	@echo "Sign in as any demo account listed on the sign-in page, e.g."
 	@echo "  northmoor.practitioner.police  /  password: demo-password-2026"
 	@echo "(the full list of demo sign-ins is printed above)"
-	@echo "A background worker runs beside the server: reminders, and e-mail printed here."
+	@echo "A background worker runs beside the server: reminders and e-mail (written to var/mail/)."
 	@echo
 	.venv/bin/escalate-manage run_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \

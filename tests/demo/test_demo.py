@@ -3,15 +3,17 @@ escalations at every stage, built through the services; safe to run twice; demo 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import defaultdict
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client
+from django.test import Client, override_settings
 from pytest_django.fixtures import Settings
 from pytest_django.plugin import DjangoDbBlocker
 
@@ -19,10 +21,21 @@ from escalate.cases.models import Entry, EntryKind, Escalation, ReferenceKind, S
 from escalate.cases.nhs import is_valid_nhs_number
 from escalate.cases.rules import registry
 from escalate.demo import scenario as demo
-from escalate.directory.models import LEVEL_LABELS, Agency, Partnership, Person, StageContact
+from escalate.directory.models import (
+    LEVEL_LABELS,
+    Agency,
+    BoardRole,
+    Partnership,
+    Person,
+    StageContact,
+)
 from escalate.directory.services import stage_role
+from escalate.notifications.delivery import deliver_due
+from escalate.notifications.models import Channel, Kind, Notification
+from escalate.notifications.outbox import sweep
 from escalate.timekeeping import today
 from tests.audit.support import erase_trail
+from tests.notifications.smtp_server import OUTBOX_HEADER, SmtpServer
 from tests.support import password_accepted
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +237,49 @@ def test_nhs_test_numbers_are_valid_and_never_issued() -> None:
     numbers = [n for n, _ in zip(demo.nhs_test_numbers(), range(50), strict=False)]
     assert len(set(numbers)) == 50
     assert all(is_valid_nhs_number(n) and n.startswith("999") for n in numbers)
+
+
+def test_everyone_has_a_line_manager_and_the_business_manager_its_board_role(
+    loaded: str,
+) -> None:
+    for p in Partnership.objects.all():
+        people = Person.objects.filter(agency__partnership=p, is_business_unit=False)
+        top = people.filter(level=list(LEVEL_LABELS)[-1])
+        assert not top.filter(line_manager__isnull=False).exists()
+        for person in people.exclude(pk__in=top).select_related("line_manager"):
+            assert person.line_manager is not None
+            assert person.line_manager.agency_id == person.agency_id
+            ranks = list(LEVEL_LABELS)
+            assert ranks.index(person.line_manager.level) == ranks.index(person.level) + 1
+        assert Person.objects.get(agency__partnership=p, is_business_unit=True).board_role == (
+            BoardRole.BUSINESS_MANAGER
+        )
+
+
+def test_the_demo_left_alone_chases_what_is_overdue_by_e_mail(loaded: str) -> None:
+    """The demo's overdue escalations, swept and delivered on the next working morning through
+    a real SMTP server: each overdue stage's holders and the next level up hear, in working
+    hours, each message once."""
+    calendar = Partnership.objects.get(slug="demo-eastmarsh-scp-sab").calendar()
+    day = today() + dt.timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day += dt.timedelta(days=1)
+    morning = dt.datetime.combine(day, dt.time(9, 5), tzinfo=ZoneInfo("Europe/London"))
+    overdue = Escalation.objects.filter(status=Status.OPEN, current_due_on__lt=day)
+    assert overdue.exists()
+    # The messages the demo's own story wrote (raised, stage entered...) went when it loaded.
+    Notification.objects.filter(channel=Channel.EMAIL).update(status="sent")
+    with SmtpServer() as server, override_settings(MAILERS=server.mailers()):
+        sweep(now=morning)
+        deliver_due(now=morning, worker="demo-test", limit=10_000)
+    chased = Notification.objects.filter(
+        channel=Channel.EMAIL, kind__in=[Kind.OVERDUE, Kind.OVERDUE_NEXT_LEVEL]
+    )
+    assert set(chased.values_list("escalation_id", flat=True)) >= set(
+        overdue.values_list("pk", flat=True)
+    )
+    delivered = {int(got.message[OUTBOX_HEADER]) for got in server.received}
+    assert set(chased.values_list("pk", flat=True)) <= delivered
+    assert set(server.collector.outbox_counts().values()) == {1}
+    assert chased.filter(kind=Kind.OVERDUE_NEXT_LEVEL).exists()
+    assert all(n.sent_at is not None and n.sent_at >= morning for n in chased)

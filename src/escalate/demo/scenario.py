@@ -39,6 +39,7 @@ from escalate.directory.models import (
     LEVEL_LABELS,
     LEVEL_RANK,
     Agency,
+    BoardRole,
     Partnership,
     Person,
     StageContact,
@@ -446,6 +447,12 @@ class _Builder:
                 self.people[(demo_agency.code, level)] = self._person(
                     agency, level, title, username
                 )
+            # Each person's line manager is the next level up in their agency: who hears when
+            # they raise a concern, and when what they hold is overdue.
+            ranked = [self.people[(demo_agency.code, level)] for level in LEVELS]
+            for junior, senior in itertools.pairwise(ranked):
+                junior.line_manager = senior
+            Person.objects.bulk_update(ranked[:-1], ["line_manager"])
         self.unit = Agency.objects.create(
             partnership=self.partnership,
             name=spec.business_unit,
@@ -459,6 +466,8 @@ class _Builder:
             business_manager_username(spec.code),
             business_unit=True,
         )
+        self.business_manager.board_role = BoardRole.BUSINESS_MANAGER
+        self.business_manager.save(update_fields=["board_role"])
         self.result.agencies += len(self.agencies) + 1
         self._stage_contacts()
         _Stories(self).tell()

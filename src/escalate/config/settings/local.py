@@ -9,5 +9,11 @@ ESCALATE_DEMO = env_bool("ESCALATE_DEMO", default=True)
 WHITENOISE_USE_FINDERS = True
 # A fixed key is acceptable only here: demo data, loopback only. Production refuses it.
 SECRET_KEY = SECRET_KEY or "local-demo-only-not-secret-0c0ffee"  # noqa: F405
-# E-mail (password-reset links among them) is printed on the console, never sent.
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# E-mail (reminders, password-reset links) is written to var/mail/, one file per message and
+# worker run, never sent: the demo's story writes hundreds of messages, too many for a console.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": BASE_DIR / "var" / "mail"},  # noqa: F405
+    }
+}

@@ -79,6 +79,9 @@ class Command(BaseCommand):
         **options: Any,
     ) -> None:
         worker = (worker_id or worker_name())[:64]
+        # Each task's start and end only with -v 2: what the outbox did is said either way.
+        verbose = int(options.get("verbosity", 1)) > 1
+        logging.getLogger("django_tasks_db").setLevel(logging.INFO if verbose else logging.WARNING)
         runner = Worker(
             queue_names=_queues(),
             interval=0 if once else poll_seconds,

@@ -370,4 +370,5 @@ def test_retention_writes_retention_applied_and_keeps_the_trail(world: World) ->
     assert not Escalation.objects.filter(pk=esc.pk).exists()
     (entry,) = entries_for(esc, AuditAction.RETENTION_APPLIED)
     assert entry.partnership_id == world.partnership.pk
+    assert (entry.actor_id, entry.detail["actor"]) == (None, "system:retention")
     assert verify_chain().ok

@@ -21,6 +21,7 @@ from django.db import transaction
 from escalate.audit.models import AuditAction, ObjectType
 from escalate.audit.services import audit_record
 from escalate.cases import access, selectors
+from escalate.cases.actors import Actor
 from escalate.cases.models import Entry, EntryKind, Escalation, Status
 from escalate.cases.references import reference_key
 from escalate.directory.models import Partnership
@@ -41,7 +42,13 @@ class RetentionResult:
     removed: list[str] = field(default_factory=list)
 
 
-def retention_apply(*, today: dt.date, dry_run: bool = False) -> RetentionResult:
+#: Who applies retention when no one else is named: the system, from its command.
+RETENTION = Actor.for_system("retention")
+
+
+def retention_apply(
+    *, today: dt.date, dry_run: bool = False, actor: Actor = RETENTION
+) -> RetentionResult:
     """Delete closed escalations older than their partnership's retention period."""
     result = RetentionResult()
     for partnership in Partnership.objects.all():
@@ -55,7 +62,7 @@ def retention_apply(*, today: dt.date, dry_run: bool = False) -> RetentionResult
                 continue
             with transaction.atomic():
                 audit_record(
-                    actor=None,
+                    actor=actor.user,
                     action=AuditAction.RETENTION_APPLIED,
                     object_type=ObjectType.ESCALATION,
                     object_ref=escalation.reference,
@@ -65,6 +72,7 @@ def retention_apply(*, today: dt.date, dry_run: bool = False) -> RetentionResult
                         if escalation.closed_on
                         else None,
                         "retention_years": partnership.retention_years,
+                        **actor.audit_detail(),
                     },
                 )
                 escalation.delete()

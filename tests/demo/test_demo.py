@@ -249,7 +249,7 @@ def test_everyone_has_a_line_manager_and_the_business_manager_its_board_role(
         for person in people.exclude(pk__in=top).select_related("line_manager"):
             assert person.line_manager is not None
             assert person.line_manager.agency_id == person.agency_id
-            ranks = list(LEVEL_LABELS)
+            ranks = [level.value for level in LEVEL_LABELS]
             assert ranks.index(person.line_manager.level) == ranks.index(person.level) + 1
         assert Person.objects.get(agency__partnership=p, is_business_unit=True).board_role == (
             BoardRole.BUSINESS_MANAGER

@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.test import override_settings
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.browser.conftest import BUILT_CSS, CHROMIUM, CHROMIUM_ARGS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _uploads_in_a_temporary_directory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """No test writes an uploaded file into the repository's var/uploads: the private upload
+    store (escalate.attachments) is a temporary directory for the whole run."""
+    with override_settings(ESCALATE_UPLOAD_ROOT=tmp_path_factory.mktemp("uploads")):
+        yield
 
 
 @pytest.fixture(scope="session")

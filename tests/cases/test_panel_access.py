@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -13,6 +14,7 @@ from escalate.cases.actors import Actor
 from escalate.directory.models import Person
 from escalate.procedures.schema import Level
 from tests.cases.conftest import World, escalated_to, make_world, raise_one
+from tests.panels.support import seat_on_every_panel
 from tests.support import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +23,7 @@ D = dt.date
 
 def _panel_member(world: World, key: str, level: Level) -> User:
     person: Person = world.people[(key, level)]
-    person.is_panel_member = True
-    person.save()
+    seat_on_every_panel(person)
     assert person.user is not None
     return person.user
 
@@ -113,8 +114,10 @@ def test_excluded_member_reaches_no_page_of_the_case_they_were_in() -> None:
     involved, uninvolved = signed_in(member), signed_in(other)
     for route in routes:
         kwargs: dict[str, object] = {"reference": esc.reference}
-        if "<int:sequence>" in route.pattern:
-            kwargs["sequence"] = 1
+        # Any other part of the URL (an entry, a panel, a form...): the escalation answers first.
+        for converter, name in re.findall(r"<(\w+):(\w+)>", route.pattern):
+            if name != "reference":
+                kwargs[name] = 1 if converter == "int" else "x"
         url = reverse(route.name or "", kwargs=kwargs)
         assert involved.get(url).status_code == 404, url
         assert involved.post(url, {}).status_code in (404, 405), url

@@ -11,6 +11,7 @@ from escalate.cases import selectors
 from escalate.directory.models import Person
 from escalate.procedures.schema import Level
 from tests.cases.conftest import World, escalated_to, make_world, raise_one
+from tests.panels.support import seat_on_every_panel
 from tests.support import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -86,11 +87,10 @@ def test_sunderland_committee_member_who_received_the_case_does_not_sit_on_it() 
     other = raise_one(world, receiving_practitioner="")
     other = escalated_to(world, other, 4)
     receiver.agency = world.c
-    receiver.is_panel_member = True
     receiver.save()
+    seat_on_every_panel(receiver)
     uninvolved = world.people[("c", Level.SENIOR_MANAGER)]
-    uninvolved.is_panel_member = True
-    uninvolved.save()
+    seat_on_every_panel(uninvolved)
     assert receiver.user is not None and uninvolved.user is not None
     seen = set(selectors.escalation_visible_to(receiver.user).values_list("reference", flat=True))
     assert seen == {other.reference}

@@ -149,10 +149,19 @@ def test_the_top_outcome_is_recorded_by_the_business_unit_only() -> None:
             )
     bu = signed_in(world.bu_user)
     assert "Record the decision" in bu.get(f"/escalations/{esc.reference}/").content.decode()
-    response = bu.post(
-        f"/escalations/{esc.reference}/decide/",
-        {"version": esc.version, "decision": "Panel decided", **date_fields("on", D(2026, 3, 5))},
+    # The old address leads to the outcome page, where the procedure's panel rule is checked.
+    response = bu.post(f"/escalations/{esc.reference}/decide/", {})
+    assert (response.status_code, response["Location"]) == (
+        302,
+        f"/escalations/{esc.reference}/outcome/",
     )
-    assert response.status_code == 302
+    services.escalation_decide(
+        actor=Actor.of(world.bu_user),
+        today=timekeeping.today(),
+        escalation=esc,
+        version=esc.version,
+        on=D(2026, 3, 5),
+        decision="Panel decided",
+    )
     esc.refresh_from_db()
     assert (esc.status, esc.outcome) == ("decided", "Panel decided")

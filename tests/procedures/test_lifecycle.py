@@ -61,7 +61,7 @@ def test_top_outcomes_follow_the_seeds() -> None:
         "north-east-lincolnshire": TopOutcome.RECOMMENDATIONS,
         "south-gloucestershire-cp": TopOutcome.BINDING_DECISION,
         "redbridge-sab": TopOutcome.RECOMMENDATIONS,
-        "sunderland-sab": TopOutcome.RECOMMENDATIONS,
+        "sunderland-sab": TopOutcome.FEEDBACK,
     }
 
 

@@ -179,6 +179,9 @@ def expected(key: str, access: Access, role: str, variant: str) -> dict[str, Exp
         "audit": _audit,
         "directory": _directory,
         "notifications": _notifications,
+        "attachments": _attachments,
+        "documents": _documents,
+        "panels": _panels,
     }
     if app not in rules:
         raise AssertionError(f"no rules for {key!r}: add them to tests/security/test_matrix.py")
@@ -206,10 +209,82 @@ def _cases(key: str, access: Access, role: str, variant: str) -> dict[str, Expec
     if key == "cases:subject-access":
         return both(200 if role == "business-unit" else 404)
     if access is Access.PARTY:
-        if key in READ_ONLY:
-            return get_post(200 if sees(role, variant) else 404, 405)
-        if sees(role, variant) and NEEDS[key] in may(role, variant):
-            return both(200)  # the form; an empty POST shows its errors and changes nothing
+        return _case_page(key, role, variant)
+    raise AssertionError(f"no rule for {key!r}: add one to tests/security/test_matrix.py")
+
+
+def _case_page(key: str, role: str, variant: str) -> dict[str, Expect]:
+    """One escalation's page or action."""
+    if key in READ_ONLY:
+        return get_post(200 if sees(role, variant) else 404, 405)
+    allowed = sees(role, variant) and NEEDS[key] in may(role, variant)
+    if key == "cases:decide":  # leads to the outcome page, where the panel rule is checked
+        return both(302, "/escalations/") if allowed else both(404)
+    if allowed:
+        return both(200)  # the form; an empty POST shows its errors and changes nothing
+    return both(404)
+
+
+def _attachments(key: str, access: Access, role: str, variant: str) -> dict[str, Expect]:
+    """Written representations: read (listed, downloaded) by whoever sees the escalation;
+    added only by a person of a party agency who may record on it. The business unit is such a
+    person only where its own agency (``c``) is a party ("own" and "panel" for it), never as
+    the overseer of an escalation between others ("same" for it)."""
+    if role == "anonymous":
+        return both(302, SIGN_IN)
+    seen = sees(role, variant)
+    if key in ("attachments:list", "attachments:download"):
+        return get_post(200 if seen else 404, 405)  # GET only
+    if key == "attachments:upload":
+        overseer = role == "business-unit" and variant == "same"
+        adds = seen and "record" in may(role, variant) and not overseer
+        return both(200 if adds else 404)  # the form; an empty POST shows "Select a file"
+    raise AssertionError(f"no rule for {key!r}: add one to tests/security/test_matrix.py")
+
+
+def _documents(key: str, access: Access, role: str, variant: str) -> dict[str, Expect]:
+    """The procedure's forms: read (the form, a version, its PDF) by whoever sees the
+    escalation; completed and signed only by the people the procedure names, at a stage where
+    the form is used. North East Lincolnshire's form is completed by whoever holds the stage:
+    at stage 3 of the "own" escalation, where a draft was started, the senior levels of the
+    raising agency; never the business unit (it holds no stage of the parties) nor a panel
+    member. The draft is not signed, so there is nothing to send or to start again."""
+    if role == "anonymous":
+        return both(302, SIGN_IN)
+    seen = sees(role, variant)
+    # The business unit's "same" is the "own" escalation (it works for c).
+    has_draft = (role in LEVEL_ROLES and variant == "own") or (
+        role == "business-unit" and variant == "same"
+    )
+    if key == "documents:form":
+        return get_post(200 if seen else 404, 405)  # GET only; "not started" if need be
+    if key in ("documents:version", "documents:pdf"):
+        return get_post(200 if seen and has_draft else 404, 405)  # GET only; version 1
+    completes = role in HOLD_STAGE_3 and variant == "own"
+    if key in ("documents:edit", "documents:sign"):
+        return both(200 if completes else 404)  # an empty POST shows its error
+    if key in ("documents:submit", "documents:new-version"):
+        return both(404)  # only once signed
+    raise AssertionError(f"no rule for {key!r}: add one to tests/security/test_matrix.py")
+
+
+def _panels(key: str, access: Access, role: str, variant: str) -> dict[str, Expect]:
+    """Panels and the top stage's outcome: read by whoever sees the escalation (its panel
+    members too); a panel convened and its members chosen by the business unit alone, at the
+    stage that convenes one ("panel", where a panel is convened); the outcome recorded by
+    whoever may decide; a response only to the escalation's own recommendation (the world's
+    is another escalation's)."""
+    if role == "anonymous":
+        return both(302, SIGN_IN)
+    seen = sees(role, variant)
+    if key == "panels:page":
+        return get_post(200 if seen else 404, 405)  # GET only
+    if key in ("panels:convene", "panels:members"):
+        bu_at_panel = role == "business-unit" and variant == "panel"
+        return both(200 if bu_at_panel else 404)  # the form; an empty POST shows its errors
+    if key == "panels:outcome":
+        return both(200 if seen and "decide" in may(role, variant) else 404)
+    if key == "panels:respond":
         return both(404)
     raise AssertionError(f"no rule for {key!r}: add one to tests/security/test_matrix.py")
 

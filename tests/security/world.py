@@ -11,6 +11,10 @@ Two partnerships running the North East Lincolnshire procedure (``tests.cases.co
   convenes its resolution panel (``a`` is not a party; for the business unit it is a case its
   own agency receives).
 
+A resolution panel is convened on ``panel`` (and on the second partnership's escalation at
+that stage), and a further escalation of partnership one, started at stage 5, is decided with a
+recommendation to ``b``.
+
 The ``panel-member`` role sits on the partnership's panels and works for a fourth agency, ``d``,
 party to nothing: it reads what is referred to the panel and nothing else. For it, ``other`` is
 the second partnership's escalation at the panel stage, so the partnership boundary is what
@@ -20,8 +24,9 @@ stops it.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -33,17 +38,23 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from escalate.accounts.models import User
+from escalate.attachments.services import representation_upload
 from escalate.cases import services
 from escalate.cases.actors import Actor
 from escalate.cases.models import Escalation
 from escalate.cases.raising import CONFIRM_IDENTIFIED, RAISE_STEPS
-from escalate.directory.models import Agency, Person, StageContact
+from escalate.directory.models import Agency, PanelSeat, Person, StageContact
+from escalate.documents.services import form_save_draft
 from escalate.notifications.models import Channel, Kind, Notification
 from escalate.notifications.models import Status as SendStatus
+from escalate.panels.models import Recommendation
+from escalate.panels.services import NewRecommendation, outcome_record, panel_convene
 from escalate.procedures.schema import Level
 from escalate.sso.models import OidcIdentity
 from escalate.web.routes import Route
+from tests.attachments.samples import pdf_bytes
 from tests.cases.conftest import World, make_world, new_escalation
+from tests.panels.support import seat_on_every_panel
 from tests.support import signed_in
 
 LEVEL_ROLES = {
@@ -74,6 +85,8 @@ SCENARIO_WORDS = {
 }
 RAISE_VALUES = [*RAISE_STEPS, CONFIRM_IDENTIFIED, "check", "no-such-step"]
 OWN_STAGE = 3  # the stage the "own" escalation starts at
+#: The procedure's form: a draft of it is started on the "own" escalation (at stage 3).
+FORM_ID = "escalation-procedure-form"
 PANEL_STAGE = 5  # North East Lincolnshire's chair's stage, which may convene a panel
 RAISED_ON = dt.date(2026, 3, 2)
 
@@ -96,6 +109,14 @@ class SecurityWorld:
     axes: dict[str, Any]
     note: Notification  # someone else's item in the application (b's practitioner's)
     other_email: Notification  # a failed e-mail of the second partnership
+    #: A written representation on each escalation, by reference (its id).
+    representations: dict[str, int] = field(default_factory=dict)
+    #: A panel convened on each escalation at the panel stage, by reference (its id); any
+    #: other escalation's URL is given the "panel" one's, which is not theirs.
+    panels: dict[str, int] = field(default_factory=dict)
+    #: A recommendation on an escalation of partnership one that is decided (none of the
+    #: scenarios): every scenario's URL names another escalation's recommendation.
+    recommendation: int = 0
 
     def user(self, role: str) -> User | None:
         if role == "anonymous":
@@ -164,13 +185,14 @@ def build_world() -> SecurityWorld:
     panel_member = User.objects.create_user(
         username="sec-one-panel", email="sec-one-panel@test.invalid", password="x"
     )
-    Person.objects.create(
-        agency=d,
-        name="Panel member",
-        job_title="Head teacher",
-        level=Level.SENIOR_MANAGER.value,
-        is_panel_member=True,
-        user=panel_member,
+    seat_on_every_panel(
+        Person.objects.create(
+            agency=d,
+            name="Panel member",
+            job_title="Head teacher",
+            level=Level.SENIOR_MANAGER.value,
+            user=panel_member,
+        )
     )
     admin = User.objects.create_superuser(
         username="sec-sysadmin", email="sysadmin@test.invalid", password="x"
@@ -196,7 +218,7 @@ def build_world() -> SecurityWorld:
     other_email = _notification(
         two.user("b", Level.PRACTITIONER), other, Channel.EMAIL, SendStatus.FAILED
     )
-    return SecurityWorld(
+    world = SecurityWorld(
         one,
         two,
         own,
@@ -214,6 +236,66 @@ def build_world() -> SecurityWorld:
         note,
         other_email,
     )
+    world.representations = _representations(world)
+    world.panels, world.recommendation = _panels(world)
+    form_save_draft(  # by a's senior manager, who holds stage 3
+        actor=Actor.of(one.user("a", Level.SENIOR_MANAGER)),
+        escalation=own,
+        form_id=FORM_ID,
+        values={"stage-3-summary": "Talked"},
+        revision=0,
+        now=dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC),
+    )
+    return world
+
+
+def _representations(world: SecurityWorld) -> dict[str, int]:
+    """A written representation on each escalation, from its raising practitioner."""
+    made: dict[str, int] = {}
+    raisers = (
+        (world.own, world.one, "a"),
+        (world.same, world.one, "b"),
+        (world.panel, world.one, "b"),
+        (world.other, world.two, "a"),
+        (world.other_panel, world.two, "a"),
+    )
+    for esc, partnership, agency in raisers:
+        representation = representation_upload(
+            actor=Actor.of(partnership.user(agency, Level.PRACTITIONER)),
+            escalation=esc,
+            content=io.BytesIO(pdf_bytes()),
+            original_name="representation.pdf",
+            now=dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC),
+        )
+        made[esc.reference] = representation.pk
+    return made
+
+
+def _panels(world: SecurityWorld) -> tuple[dict[str, int], int]:
+    """A resolution panel convened on each escalation at the panel stage, and an escalation
+    decided with a recommendation to the receiving agency."""
+    sits_on = dt.date(2026, 3, 20)
+    convened = {
+        esc.reference: panel_convene(
+            actor=Actor.of(partnership.bu_user),
+            escalation=esc,
+            today=sits_on,
+            kind="resolution-panel",
+            sits_on=sits_on,
+        ).pk
+        for esc, partnership in ((world.panel, world.one), (world.other_panel, world.two))
+    }
+    decided = _at_panel_stage(world.one, raising="a", receiving=world.one.b)
+    outcome_record(
+        actor=Actor.of(world.one.bu_user),
+        escalation=decided,
+        version=decided.version,
+        today=sits_on,
+        on=sits_on,
+        decision="Recommendations",
+        recommendations=[NewRecommendation(world.one.b.pk, "Review", dt.date(2026, 4, 3))],
+    )
+    return convened, Recommendation.objects.get(escalation=decided).pk
 
 
 def _notification(user: User, esc: Escalation, channel: str, status: str) -> Notification:
@@ -266,6 +348,7 @@ def _admin_object(world: SecurityWorld, model: str) -> Any:
         "directory_agency": world.one.a,
         "directory_person": world.one.people[("a", Level.PRACTITIONER)],
         "directory_stagecontact": StageContact.objects.filter(agency=world.one.b).first(),
+        "directory_panelseat": PanelSeat.objects.filter(person__user=world.panel_member).first(),
         "otp_totp_totpdevice": world.totp,
         "otp_static_staticdevice": world.static,
         "axes_accessattempt": world.axes["accessattempt"],
@@ -286,6 +369,10 @@ def _kwargs(world: SecurityWorld, route: Route, variant: str, role: str) -> dict
     pattern, key = route.pattern, route.key
     if "<str:reference>" in pattern:
         kwargs["reference"] = world.escalation(role, variant).reference
+    if "<slug:form_id>" in pattern:
+        kwargs["form_id"] = FORM_ID
+    if "<int:number>" in pattern:
+        kwargs["number"] = 1
     if "<int:sequence>" in pattern:
         kwargs["sequence"] = 1
     if "<slug:step>" in pattern:
@@ -308,6 +395,12 @@ def _kwargs(world: SecurityWorld, route: Route, variant: str, role: str) -> dict
         "notifications:feed": {"secret": "not-anyones-secret"},
     }
     kwargs.update(extra.get(key, {}))
+    if key.startswith("attachments:") and "<int:pk>" in pattern:
+        kwargs["pk"] = world.representations[kwargs["reference"]]  # that escalation's own
+    if key == "panels:members":  # that escalation's own panel, else the "panel" one's
+        kwargs["pk"] = world.panels.get(kwargs["reference"], world.panels[world.panel.reference])
+    if key == "panels:respond":
+        kwargs["pk"] = world.recommendation  # another escalation's: 404 to everyone
     return kwargs
 
 

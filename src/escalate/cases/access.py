@@ -2,9 +2,10 @@
 
 - A person sees the escalations their agency is party to, in their own partnership.
 - The partnership's business unit sees every escalation of its partnership, and no other's.
-- A panel or committee member also sees the escalations at a stage where the procedure
-  convenes their panel, except (where the procedure excludes anyone involved, as Sunderland's
-  does) those they raised, received or wrote in. They read; they do not act.
+- A panel or committee member (someone with a ``PanelSeat`` in the directory) also sees the
+  escalations at a stage where the procedure convenes a panel of a kind they sit on, except
+  (where that panel excludes anyone involved, as Sunderland's does) those they are involved in
+  (:func:`involved_q`: they raised, received or wrote in it). They read; they do not act.
 - Anyone else (including an administrator with no directory person) sees none.
 - Acting at a stage needs a level that holds that stage (a manager holds the stages of the
   levels below theirs); stages held only by the board's chair or a panel, and the top stage
@@ -21,7 +22,7 @@ from enum import StrEnum
 from django.db.models import Exists, OuterRef, Q
 
 from escalate.cases.models import Entry, Escalation, Party, PartyRole
-from escalate.directory.models import LEVEL_RANK, Person
+from escalate.directory.models import LEVEL_RANK, PanelSeat, Person
 from escalate.directory.people import business_unit_person, person_of
 from escalate.directory.procedures import partnership_procedure
 from escalate.procedures.schema import Level, Procedure
@@ -59,25 +60,45 @@ def visible_q(person: Person | None) -> Q:
         return partnership
     party = Party.objects.filter(escalation=OuterRef("pk"), agency_id=person.agency_id)
     seen = Q(Exists(party))
-    if person.is_panel_member:
-        seen |= _referred_to_panel_q(person)
+    kinds = set(
+        PanelSeat.objects.filter(
+            person=person, partnership_id=person.agency.partnership_id
+        ).values_list("kind", flat=True)
+    )
+    if kinds:
+        seen |= _referred_to_panel_q(person, kinds)
     return partnership & seen
 
 
-def _referred_to_panel_q(person: Person) -> Q:
-    """Escalations at a stage where the partnership's procedure convenes a panel or committee;
-    where the procedure excludes anyone involved, not those the person took part in."""
+def _referred_to_panel_q(person: Person, kinds: set[str]) -> Q:
+    """Escalations at a stage where the partnership's procedure convenes a panel of one of
+    these kinds; where every such panel there excludes anyone involved, not those the person
+    is involved in."""
     procedure = partnership_procedure(person.agency.partnership)
     q = Q(pk__in=[])
     for stage in procedure.stages:
         if stage.panel is None:
             continue
+        sits = [p for p in stage.panel.options if p.kind in kinds]
+        if not sits:
+            continue
         at_stage = Q(current_stage=stage.number)
-        if stage.panel.exclude_involved:
-            involved = Entry.objects.filter(escalation=OuterRef("pk"), author_id=person.user_id)
-            at_stage &= ~Q(raising_person=person) & ~Q(receiving_person=person)
-            at_stage &= ~Q(Exists(involved))
+        if all(p.exclude_involved for p in sits):
+            at_stage &= ~involved_q(person)
         q |= at_stage
+    return q
+
+
+def involved_q(person: Person) -> Q:
+    """The escalations the record shows a person involved in: they raised it, are named as
+    its receiving practitioner, or wrote in its record (every contact, escalation, resolution
+    and view names its author: so too the managers who acted at each stage). What the business
+    unit writes (a chair's or panel's work it records, the outcome) does not make it involved:
+    it oversees, it is never a party."""
+    q = Q(raising_person=person) | Q(receiving_person=person)
+    if person.user_id is not None and not person.is_business_unit:
+        wrote = Entry.objects.filter(escalation=OuterRef("pk"), author_id=person.user_id)
+        q |= Q(raised_by_id=person.user_id) | Q(Exists(wrote))
     return q
 
 

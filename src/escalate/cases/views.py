@@ -9,9 +9,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from escalate import timekeeping
+from escalate.attachments.selectors import section_for as representations_section
 from escalate.audit.models import AuditAction, AuditResult, ObjectType
 from escalate.audit.selectors import reference_or_blank, refused_partnership_id
 from escalate.audit.services import audit_record
@@ -19,8 +21,9 @@ from escalate.cases import access, forms, protection, rules, selectors, services
 from escalate.cases.access import Action
 from escalate.cases.models import Entry, Escalation, Party, Status
 from escalate.directory.models import Person
+from escalate.documents.selectors import forms_for as forms_section
+from escalate.procedures import flowchart, words
 from escalate.procedures import lifecycle as lc
-from escalate.procedures import words
 from escalate.procedures.schema import Procedure
 
 GET_ONLY = require_http_methods(["GET", "HEAD"])
@@ -251,7 +254,21 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "allowed": {a.value.replace("-", "_"): True for a in allowed},
         "offer": offer,
         "anything_to_do": bool(offer) or bool(allowed - {Action.RECORD}),
+        # Written representations (escalate.attachments): the list, and whether to offer adding one.
+        "representations": representations_section(person, escalation, parties),
+        # The procedure's forms of the stages reached, with their status (escalate.documents).
+        "procedure_forms": forms_section(escalation, procedure),
         "today": today,
+        # The flowchart marks the stage an open escalation is at and every stage it has been at.
+        **_flowchart(
+            procedure,
+            current=None if finished else escalation.current_stage,
+            reached=frozenset(
+                sp.number
+                for sp in sched.plan.stages
+                if sp.entered_on is not None and not sp.entered_is_planned and not sp.skipped
+            ),
+        ),
     }
 
 
@@ -448,13 +465,23 @@ withdraw = _action_view(
     title="Withdraw the escalation",
     done="The escalation has been withdrawn.",
 )
-decide = _action_view(
-    action=Action.DECIDE,
-    form_class=forms.DecideForm,
-    service=services.escalation_decide,
-    title="Record the top stage's decision",
-    done="The decision has been recorded.",
-)
+
+
+@login_required
+@GET_POST
+def decide(request: HttpRequest, reference: str) -> HttpResponse:
+    """The top stage's outcome is recorded on its own page (``panels:outcome``), where the
+    procedure's panel rule and recommendations are checked; this address leads there, so that
+    no way round the rule is left."""
+    escalation = escalation_or_404(request, reference)
+    procedure = rules.procedure_of(escalation)
+    person = access.person_of(request.user)
+    parties = list(escalation.parties.all())
+    if Action.DECIDE not in access.allowed_actions(person, escalation, parties, procedure):
+        raise Http404
+    return redirect("panels:outcome", reference=escalation.reference)
+
+
 record_event = _action_view(
     action=Action.RECORD,
     form_class=forms.EventForm,
@@ -514,8 +541,21 @@ def procedure_page(request: HttpRequest) -> HttpResponse:
             "overall_due": words.due_rule(procedure.overall.due, procedure)
             if procedure.overall
             else None,
+            **_flowchart(procedure),
         },
     )
+
+
+def _flowchart(
+    procedure: Procedure, *, current: int | None = None, reached: frozenset[int] = frozenset()
+) -> dict[str, Any]:
+    """The flowchart and its text version for ``cases/_flowchart.html``."""
+    svg = flowchart.flowchart_svg(procedure, current=current, reached=reached)
+    return {
+        # flowchart_svg escapes every text it draws (tests/procedures/test_flowchart.py).
+        "flowchart": mark_safe(svg),  # noqa: S308
+        "flow_steps": flowchart.marked_steps(procedure, current=current, reached=reached),
+    }
 
 
 # -- subject access export (business unit) ------------------------------------------------

@@ -40,6 +40,7 @@ from escalate.directory.models import (
     LEVEL_RANK,
     Agency,
     BoardRole,
+    PanelSeat,
     Partnership,
     Person,
     StageContact,
@@ -470,6 +471,7 @@ class _Builder:
         self.business_manager.save(update_fields=["board_role"])
         self.result.agencies += len(self.agencies) + 1
         self._stage_contacts()
+        self._panel_seats()
         _Stories(self).tell()
 
     def _person(
@@ -525,6 +527,25 @@ class _Builder:
                 )
         StageContact.objects.bulk_create(rows)
         self.result.stage_contacts += len(rows)
+
+    def _panel_seats(self) -> None:
+        """Who may sit on the procedure's panels (``escalate.panels``): each agency's
+        assistant director and board representative, for their own agency, on every kind of
+        panel the procedure convenes."""
+        kinds = sorted(
+            {p.kind.value for s in self.procedure.stages if s.panel for p in s.panel.options}
+        )
+        PanelSeat.objects.bulk_create(
+            PanelSeat(
+                partnership=self.partnership,
+                kind=kind,
+                person=self.people[(self.codes[agency.pk].code, level)],
+                agency=agency,
+            )
+            for agency in self.agencies
+            for level in (Level.ASSISTANT_DIRECTOR, Level.BOARD_REPRESENTATIVE)
+            for kind in kinds
+        )
 
     # -- who acts -------------------------------------------------------------------
     def person(self, agency: Agency, level: Level) -> Person:

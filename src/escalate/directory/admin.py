@@ -13,7 +13,14 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from escalate.audit.admin_mixin import AuditedAdminMixin
-from escalate.directory.models import Agency, ClosureDay, Partnership, Person, StageContact
+from escalate.directory.models import (
+    Agency,
+    ClosureDay,
+    PanelSeat,
+    Partnership,
+    Person,
+    StageContact,
+)
 
 # django-stubs makes the admin classes generic; at run time they are not subscriptable.
 if TYPE_CHECKING:
@@ -23,9 +30,11 @@ if TYPE_CHECKING:
     _AgencyAdmin = admin.ModelAdmin[Agency]
     _PersonAdmin = admin.ModelAdmin[Person]
     _StageContactAdmin = admin.ModelAdmin[StageContact]
+    _PanelSeatAdmin = admin.ModelAdmin[PanelSeat]
 else:
     _ClosureDayInline = _StageContactInline = admin.TabularInline
     _PartnershipAdmin = _AgencyAdmin = _PersonAdmin = _StageContactAdmin = admin.ModelAdmin
+    _PanelSeatAdmin = admin.ModelAdmin
 
 
 class ClosureDayInline(_ClosureDayInline):
@@ -118,3 +127,16 @@ class StageContactAdmin(AuditedAdminMixin, _StageContactAdmin):
     @admin.display(description="Partnership", ordering="agency__partnership__name")
     def partnership(self, obj: StageContact) -> str:
         return obj.agency.partnership.short_name
+
+
+@admin.register(PanelSeat)
+class PanelSeatAdmin(AuditedAdminMixin, _PanelSeatAdmin):
+    """Who may sit on each kind of a partnership's panels, and for which agency: the list the
+    business unit chooses a panel's members from (and who reads the escalations referred to a
+    panel of that kind)."""
+
+    list_display = ("person", "agency", "kind", "partnership")
+    list_filter = ("partnership", "kind")
+    search_fields = ("person__name", "agency__name")
+    list_select_related = ("partnership", "person", "agency")
+    autocomplete_fields = ("person", "agency")

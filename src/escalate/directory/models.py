@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from escalate.procedures.calendar import WorkingCalendar, working_calendar
-from escalate.procedures.schema import AGENCY_TYPE_NAMES, Division, Level
+from escalate.procedures.schema import AGENCY_TYPE_NAMES, PANEL_KIND_NAMES, Division, Level
 
 
 class Partnership(models.Model):
@@ -149,11 +149,6 @@ class Person(models.Model):
     is_business_unit = models.BooleanField(
         default=False, help_text="Member of the partnership's business unit: sees every escalation."
     )
-    is_panel_member = models.BooleanField(
-        default=False,
-        help_text="Sits on the partnership's panel or committee: sees escalations referred to it "
-        "(not those they are involved in, where the procedure says so).",
-    )
     board_role = models.CharField(
         max_length=40,
         choices=BoardRole.choices,
@@ -209,3 +204,52 @@ class StageContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency} stage {self.stage}: {self.role}"
+
+
+class PanelSeat(models.Model):
+    """Who may sit on a partnership's panels, of which kind, and for which agency: the
+    directory's list the business unit chooses a panel's members from (a person may hold
+    several seats). A seat holder also reads the escalations referred to a panel of that kind,
+    except, where the procedure excludes anyone involved, those they were involved in
+    (``escalate.cases.access``)."""
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="panel_seats"
+    )
+    kind = models.CharField(
+        max_length=40,
+        choices=[(k.value, v) for k, v in PANEL_KIND_NAMES.items()],
+        help_text="The kind of panel: a resolution panel, mediation, a sub-committee or the "
+        "executive.",
+    )
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="panel_seats")
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="panel_seats",
+        help_text="The agency they represent on the panel (usually their own).",
+    )
+
+    class Meta:
+        ordering = ["partnership", "kind", "agency", "person"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "kind", "person", "agency"], name="panel_seat_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.person_id} for {self.agency_id}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if not self.partnership_id:
+            return
+        if self.person_id and self.person.agency.partnership_id != self.partnership_id:
+            errors["person"] = "Choose someone in this partnership."
+        if self.agency_id and self.agency.partnership_id != self.partnership_id:
+            errors["agency"] = "Choose an agency in this partnership."
+        if errors:
+            raise ValidationError(errors)

@@ -49,6 +49,12 @@ def _procedure_words(n: Notification) -> tuple[str, str]:
         procedure = registry().get(procedure_id, version or None)
     except LookupError:
         return "", ""
+    if n.kind == Kind.FORM:  # the form's title, from the definition
+        title = next((f.title for f in procedure.forms if f.id == n.obligation), "")
+        stage_name = ""
+        if n.stage and n.stage <= procedure.top:
+            stage_name = procedure.stage(n.stage).name
+        return stage_name, title
     stage_name = ""
     duty = ""
     if n.stage:
@@ -98,7 +104,53 @@ def _facts(n: Notification) -> _Facts:
     )
 
 
+def _panel_subject_and_lines(f: _Facts) -> tuple[str, list[str]] | None:
+    """Panels and the top stage's outcome (``escalate.panels``); None for any other kind."""
+    ref = f.reference
+    if f.kind == Kind.PANEL:
+        subject = f"{ref}: a panel sits on {f.due}" if f.due else f"{ref}: a panel was convened"
+        at = f" at {f.at_stage}" if f.stage else ""
+        lines = [f"A panel has been convened on escalation {ref}{at}."]
+        if f.due:
+            lines.append(f"It sits on {f.due}.")
+    elif f.kind == Kind.OUTCOME:
+        subject = f"{ref}: the outcome of the top stage"
+        lines = [
+            f"The outcome of escalation {ref} at its top stage has been recorded.",
+            "Its record says what it is.",
+        ]
+    elif f.kind == Kind.RECOMMENDATION:
+        subject = f"{ref}: a recommendation to your agency"
+        lines = [f"A recommendation on escalation {ref} is addressed to your agency."]
+        if f.due:
+            lines.append(f"Your agency's response is due by {f.due}.")
+    elif f.kind == Kind.RESPONSE:
+        subject = f"{ref}: a response to a recommendation"
+        lines = [f"An agency has responded to a recommendation on escalation {ref}."]
+    else:
+        return None
+    return subject, lines
+
+
+def _form_subject_and_lines(f: _Facts) -> tuple[str, list[str]] | None:
+    """A signed form sent to its recipients (``escalate.documents``); None for any other kind.
+    ``duty`` holds the form's title."""
+    if f.kind != Kind.FORM:
+        return None
+    ref = f.reference
+    lines = [f"A signed form on escalation {ref} has been sent to you, as the procedure asks."]
+    if f.duty:
+        lines.append(f"The form: {f.duty}.")
+    if f.stage:
+        lines.append(f"It was completed at {f.at_stage}.")
+    return f"{ref}: a form has been sent to you", lines
+
+
 def _subject_and_lines(f: _Facts) -> tuple[str, list[str]]:
+    return _panel_subject_and_lines(f) or _form_subject_and_lines(f) or _case_subject_and_lines(f)
+
+
+def _case_subject_and_lines(f: _Facts) -> tuple[str, list[str]]:
     ref = f.reference
     due_line = [f"Due date: {f.due}."] if f.due else []
     if f.kind == Kind.RAISED:

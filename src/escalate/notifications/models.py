@@ -36,6 +36,18 @@ class Kind(models.TextChoices):
     OVERDUE = "overdue", "Overdue"
     OVERDUE_NEXT_LEVEL = "overdue-next-level", "Overdue: now with the next level"
     CLOSED = "closed", "How it ended"
+    #: A signed form sent to the recipients its definition names (``obligation`` holds the
+    #: form's id).
+    FORM = "form", "A form sent to you"
+    #: A panel convened on an escalation, or its members or date changed (``due_on``: the day
+    #: it sits); to its members and to every party.
+    PANEL = "panel", "A panel was convened"
+    #: The top stage's outcome, to every party not told already that it ended.
+    OUTCOME = "outcome", "The top stage's outcome"
+    #: A recommendation to the recipient's agency (``due_on``: its response date).
+    RECOMMENDATION = "recommendation", "A recommendation to your agency"
+    #: An agency's response to a recommendation, to every party.
+    RESPONSE = "response", "A response to a recommendation"
 
 
 class Status(models.TextChoices):

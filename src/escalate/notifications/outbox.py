@@ -35,7 +35,7 @@ from escalate.notifications import recipients
 from escalate.notifications.models import Channel, Delivery, Kind, Notification, Preference, Status
 from escalate.procedures import events as ev
 from escalate.procedures.reminders import Reminders, WorkingHours
-from escalate.procedures.schema import Anchor
+from escalate.procedures.schema import Anchor, Recipient
 
 #: Always sent at once, whatever the recipient prefers.
 URGENT_KINDS = frozenset({Kind.OVERDUE, Kind.OVERDUE_NEXT_LEVEL})
@@ -172,6 +172,39 @@ def write_for_events(
     return _write(_rows(messages))
 
 
+def write_for_form(
+    *,
+    escalation: Escalation,
+    form_id: str,
+    version: int,
+    stage: int,
+    send_to: Sequence[Recipient],
+    actor: Actor,
+    now: dt.datetime,
+) -> int:
+    """The outbox rows for a signed form sent to its recipients (``escalate.documents``), keyed
+    ``form:<escalation>:<form>:<version>``: a version is sent once. Call it inside the
+    sending's transaction. The rows carry the reference, stage and form id, never the form's
+    content."""
+    fresh = (
+        Escalation.objects.defer(*_UNREAD)
+        .select_related("raising_person__line_manager", "receiving_person__line_manager")
+        .prefetch_related("parties")
+        .get(pk=escalation.pk)
+    )
+    case = recipients.Case.of(fresh)
+    found = recipients.for_form(
+        case,
+        form_id=form_id,
+        send_to=send_to,
+        stage=stage,
+        directory=recipients.Directory(),
+        actor=actor.person,
+    )
+    key = f"form:{fresh.pk}:{form_id}:{version}"
+    return _write(_rows([_Message(fresh, key, a, None, now) for a in found]))
+
+
 def _due_for(
     a: recipients.Addressee, dues: dict[tuple[int, str], dt.date], esc: Escalation
 ) -> dt.date | None:
@@ -183,6 +216,28 @@ def _due_for(
     if found is None and not a.obligation and a.stage == esc.current_stage:
         return esc.current_due_on
     return found
+
+
+def write_to(
+    *,
+    escalation: Escalation,
+    cause: str,
+    addressed: Sequence[tuple[recipients.Addressee, dt.date | None]],
+    now: dt.datetime,
+) -> int:
+    """The outbox rows for a change recorded beside the core's events (a panel convened, the
+    top stage's outcome, a recommendation made or answered: ``escalate.panels``), keyed
+    ``cause``: one app and one e-mail row per addressee, with the due date given for each.
+    Call it inside the change's transaction; the same cause written again writes nothing.
+    Returns the number of rows written."""
+    messages = [
+        _Message(escalation=escalation, key=cause, addressee=a, due_on=due_on, send_at=now)
+        for a, due_on in addressed
+    ]
+    written = _write(_rows(messages))
+    if written:
+        transaction.on_commit(wake_delivery)
+    return written
 
 
 # ---------------------------------------------------------------------------------------

@@ -290,6 +290,25 @@ def for_events(
     ]
 
 
+def for_form(
+    case: Case,
+    *,
+    form_id: str,
+    send_to: Sequence[Recipient],
+    stage: int,
+    directory: Directory,
+    actor: Person | None,
+) -> list[Addressee]:
+    """Who a signed form is sent to: its definition's ``send_to`` recipients, read as copies
+    are (:func:`copies`), each once, never the person who sent it. Kind ``form``; the form's id
+    travels in ``obligation``."""
+    directory.load(case.agency_ids)
+    collect = _Collect(actor)
+    for recipient in send_to:
+        collect.add(copies(case, recipient, stage, directory), Kind.FORM, stage, form_id)
+    return collect.found
+
+
 def for_deadline(
     case: Case, *, stage: int, obligation: str, overdue: bool, directory: Directory
 ) -> list[Addressee]:

@@ -98,7 +98,10 @@ class Recipient(StrEnum):
 
 class TopOutcome(StrEnum):
     BINDING_DECISION = "binding-decision"
+    #: Recommendations to named agencies, each with its own due date and the agency's response.
     RECOMMENDATIONS = "recommendations"
+    #: A sub-committee's feedback to the parties (Sunderland).
+    FEEDBACK = "feedback"
 
 
 class Division(StrEnum):
@@ -184,14 +187,80 @@ class Obligation(_Model):
         )
 
 
-class Panel(_Model):
+class PanelKind(StrEnum):
+    """The kinds of body that sit on an escalation at the top of a procedure."""
+
+    RESOLUTION_PANEL = "resolution-panel"
+    MEDIATION = "mediation"
+    SUB_COMMITTEE = "sub-committee"
+    EXECUTIVE = "executive"
+
+
+PANEL_KIND_NAMES: Mapping[PanelKind, str] = {
+    PanelKind.RESOLUTION_PANEL: "Resolution panel",
+    PanelKind.MEDIATION: "Mediation",
+    PanelKind.SUB_COMMITTEE: "Sub-committee",
+    PanelKind.EXECUTIVE: "Executive",
+}
+
+
+class StatutoryMembers(_Model):
+    """At least ``at_least`` members from different statutory agencies: which agency types are
+    statutory is the procedure's reading, not the code's."""
+
+    at_least: Annotated[int, Field(ge=1, le=100)]
+    agency_types: tuple[AgencyType, ...] = Field(min_length=1)
+
+
+class AgencyRequirement(_Model):
+    """At least one member representing an agency of one of these types ("a representative of
+    health": primary or secondary health)."""
+
     name: Text
+    agency_types: tuple[AgencyType, ...] = Field(min_length=1)
+
+
+class Panel(_Model):
+    """A panel, mediation, sub-committee or executive that sits at a stage, with the rule its
+    membership must meet (checked by ``escalate.procedures.panels``). ``alternatives``: other
+    bodies the same stage may convene instead (mediation, or the executive itself), each with
+    its own rule; they have no alternatives of their own.
+
+    ``must_include`` says the rule in the procedure's words; ``min_members``,
+    ``statutory_members``, ``must_represent``, ``includes_parties`` (every agency in dispute
+    represented), ``exclude_involved`` (nobody involved in the case present) and
+    ``chair_required`` are what is checked."""
+
+    name: Text
+    kind: PanelKind = PanelKind.RESOLUTION_PANEL
     convened: Literal["always", "when-needed"] = "when-needed"
     min_members: Annotated[int, Field(ge=1, le=100)] | None = None
     must_include: tuple[Text, ...] = ()
+    statutory_members: StatutoryMembers | None = None
+    must_represent: tuple[AgencyRequirement, ...] = ()
     includes_parties: bool = False
     exclude_involved: bool = False
+    chair_required: bool = True
     hears: Text | None = None
+    alternatives: tuple[Panel, ...] = ()
+
+    @model_validator(mode="after")
+    def _alternatives_are_flat_and_distinct(self) -> Panel:
+        if any(alt.alternatives for alt in self.alternatives):
+            raise ValueError("an alternative panel cannot have alternatives of its own")
+        kinds = [self.kind, *(alt.kind for alt in self.alternatives)]
+        for k, kind in enumerate(kinds):
+            if kind in kinds[:k]:
+                raise ValueError(f"the kind '{kind}' is convened twice at this stage")
+        return self
+
+    @property
+    def options(self) -> tuple[Panel, ...]:
+        """This panel and its alternatives: every body the stage may convene."""
+        return (self, *self.alternatives)
+
+    def option(self, kind: PanelKind | str) -> Panel | None:
+        return next((p for p in self.options if p.kind == kind), None)
 
 
 class Stage(_Model):
@@ -219,13 +288,235 @@ class Event(_Model):
     stages: tuple[Annotated[int, Field(ge=1)], ...] = Field(min_length=1)
 
 
+class FieldType(StrEnum):
+    """What a form field holds, and so how it is asked and checked."""
+
+    TEXT = "text"
+    LONG_TEXT = "long-text"
+    DATE = "date"
+    CHOICE = "choice"
+    YES_NO = "yes-no"
+    NUMBER = "number"
+    PERSON = "person"
+    AGENCY = "agency"
+    SIGNATURE = "signature"
+
+
+class FieldSource(StrEnum):
+    """Where a field's value comes from on the record, so that nobody types it twice. The
+    value is filled in when the form is started; whoever completes it may change it."""
+
+    REFERENCE = "reference"  # the escalation's reference, ESC-XXXX-XXXX
+    SUBJECT_NAME = "subject-name"  # the child's or adult's name, where the partnership keeps it
+    SUBJECT_REFERENCE = "subject-reference"  # the case reference with its kind (PID, NHS number)
+    SUBJECT = "subject"  # the name where kept, else the case reference
+    PARTIES = "parties"  # every agency party, with its part
+    RAISING_AGENCY = "raising-agency"
+    RECEIVING_AGENCY = "receiving-agency"
+    RAISER = "raiser"  # the practitioner who raised it: name and job title
+    RECEIVER = "receiver"  # the receiving practitioner named on the record
+    CATEGORY = "category"  # what the disagreement is about
+    CONFLICT_SOURCE = "conflict-source"  # where it arose: a referral, a meeting, a plan...
+    SUMMARY = "summary"  # the issue in dispute
+    RISK = "risk"
+    AIM = "aim"
+    VIEWS = "views"  # each agency's latest view
+    SUMMARY_WITH_VIEWS = "summary-with-views"  # the issue, then each agency's view
+    CURRENT_STAGE = "current-stage"
+    STAGE_REACHED = "stage-reached"  # where it was resolved or decided, else where it is
+    WORKING_DAYS_TAKEN = "working-days-taken"  # from the outset to the end (or today)
+    OUTSET_DATE = "outset-date"
+    RAISED_DATE = "raised-date"
+    CLOSED_DATE = "closed-date"
+    OUTCOME = "outcome"  # the agreed outcome or the top stage's decision
+    STAGES_COMPLETED = "stages-completed"  # the date each stage was completed
+    CONTACT_METHOD = "contact-method"  # the latest contact recorded at the form's stage...
+    CONTACT_BETWEEN = "contact-between"
+    CONTACT_SUMMARY = "contact-summary"
+    CONTACT_AGREED = "contact-agreed"
+    DECISION_MAKERS = "decision-makers"
+
+
+#: What kind of value each source gives: the field types that can hold it are in
+#: :data:`SOURCE_FITS`.
+SOURCE_KIND: Mapping[FieldSource, str] = {
+    **{s: "text" for s in FieldSource},
+    FieldSource.RAISING_AGENCY: "agency",
+    FieldSource.RECEIVING_AGENCY: "agency",
+    FieldSource.RAISER: "person",
+    FieldSource.RECEIVER: "person",
+    FieldSource.CURRENT_STAGE: "number",
+    FieldSource.STAGE_REACHED: "number",
+    FieldSource.WORKING_DAYS_TAKEN: "number",
+    FieldSource.OUTSET_DATE: "date",
+    FieldSource.RAISED_DATE: "date",
+    FieldSource.CLOSED_DATE: "date",
+}
+#: Which field types can hold a source of each kind.
+SOURCE_FITS: Mapping[str, frozenset[FieldType]] = {
+    "text": frozenset({FieldType.TEXT, FieldType.LONG_TEXT}),
+    "agency": frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.AGENCY}),
+    "person": frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.PERSON}),
+    "number": frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.NUMBER, FieldType.CHOICE}),
+    "date": frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.DATE}),
+}
+
+
+class SignerKind(StrEnum):
+    """Who may sign a form (and so complete it)."""
+
+    RAISER = "raiser"  # the practitioner who raised the concern
+    RECEIVER = "receiver"  # the receiving practitioner named on the record
+    STAGE_HOLDER = "stage-holder"  # whoever's level holds the form's stage (in a party agency)
+    LEVEL = "level"  # someone of a party agency at this level or above
+    BUSINESS_UNIT = "business-unit"  # the board's business unit
+    PANEL_CHAIR = "panel-chair"  # the chair of the panel or sub-committee sitting on it
+
+
+class Side(StrEnum):
+    ANY = "any"
+    RAISING = "raising"
+    RECEIVING = "receiving"
+
+
+class Signer(_Model):
+    """One kind of person who may sign. In a file: ``raiser``, or
+    ``{who: stage-holder, side: raising}``, or ``{who: level, level: senior-manager}``."""
+
+    who: SignerKind
+    side: Side = Side.ANY
+    level: Level | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_word(cls, data: Any) -> Any:
+        return {"who": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _level_and_side_fit(self) -> Signer:
+        if self.who is SignerKind.LEVEL and self.level is None:
+            raise ValueError("a signer 'who: level' must name the level")
+        if self.who is not SignerKind.LEVEL and self.level is not None:
+            raise ValueError(f"'level' only goes with 'who: level', not 'who: {self.who}'")
+        if self.level in (Level.BOARD_CHAIR, Level.PANEL):
+            raise ValueError(
+                f"level '{self.level}' is not a level of the parties; use 'panel-chair' or "
+                "'business-unit'"
+            )
+        sided = (SignerKind.STAGE_HOLDER, SignerKind.LEVEL)
+        if self.side is not Side.ANY and self.who not in sided:
+            raise ValueError(f"'side' only goes with 'stage-holder' or 'level', not '{self.who}'")
+        return self
+
+
+class Option(_Model):
+    """One answer of a choice field. In a file: ``"3"``, or ``{value: "3", label: Stage 3}``."""
+
+    value: Annotated[str, Field(min_length=1, max_length=80)]
+    label: Text
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_word(cls, data: Any) -> Any:
+        if isinstance(data, str | int):
+            return {"value": str(data), "label": str(data)}
+        return data
+
+
+class FormField(_Model):
+    """One question of a form: its type, whether it must be answered, at which of the form's
+    stages it is completed (all of them unless ``stages`` says), and where on the record its
+    value comes from (``source``)."""
+
+    id: Slug
+    label: Text
+    type: FieldType = FieldType.TEXT
+    hint: Text | None = None
+    #: How messages name it ("Enter the adult's name"); the label, lower-cased, by default.
+    error_name: Text | None = None
+    required: bool = True
+    stages: tuple[Annotated[int, Field(ge=1)], ...] = ()
+    source: FieldSource | None = None
+    options: tuple[Option, ...] = ()
+    #: Signature fields: who may sign this one (else the form's ``signers``).
+    signers: tuple[Signer, ...] = ()
+
+
 class Form(_Model):
+    """A form the procedure asks for: completed on screen by whoever it names (its signers),
+    signed, and sent to its ``send_to`` recipients. Each stage it is used at needs a signature
+    field signed at that stage."""
+
     id: Slug
     title: Text
     used_at: tuple[Annotated[int, Field(ge=1)], ...] = Field(min_length=1)
     completed_by: Text | None = None
     send_to: tuple[Recipient, ...] = ()
-    fields: tuple[Text, ...] = Field(min_length=1)
+    #: Who may sign its signature fields that do not name their own signers.
+    signers: tuple[Signer, ...] = ()
+    notes: tuple[Text, ...] = ()
+    fields: tuple[FormField, ...] = Field(min_length=1)
+
+    def field(self, field_id: str) -> FormField:
+        return next(f for f in self.fields if f.id == field_id)
+
+    def stages_of(self, form_field: FormField) -> tuple[int, ...]:
+        """The stages at which a field is completed."""
+        return form_field.stages or self.used_at
+
+    def signers_of(self, form_field: FormField) -> tuple[Signer, ...]:
+        return form_field.signers or self.signers
+
+
+def _form_checks(proc: Procedure) -> Iterator[tuple[Path_, str]]:  # noqa: C901 - a flat list
+    """What a form's field types alone cannot say: its fields' stages, sources and signers."""
+    for k, form in enumerate(proc.forms):
+        at = ("forms", k)
+        ids = [f.id for f in form.fields]
+        used = ", ".join(str(n) for n in form.used_at)
+        signed_at: set[int] = set()
+        for j, fld in enumerate(form.fields):
+            place = (*at, "fields", j)
+            if fld.id in ids[:j]:
+                yield (*place, "id"), f"field id '{fld.id}' repeats"
+            for n in fld.stages:
+                if n not in form.used_at:
+                    yield (
+                        (*place, "stages"),
+                        f"field completed at stage {n}, but the form is used only at stages {used}",
+                    )
+            if fld.source is not None:
+                kind = SOURCE_KIND[fld.source]
+                if fld.type not in SOURCE_FITS[kind]:
+                    yield (
+                        (*place, "source"),
+                        f"source '{fld.source}' gives a {kind}, which a '{fld.type}' field "
+                        "cannot hold",
+                    )
+            if fld.type is FieldType.CHOICE and not fld.options:
+                yield place, "a 'choice' field needs its 'options'"
+            if fld.type is not FieldType.CHOICE and fld.options:
+                yield (*place, "options"), "only a 'choice' field has 'options'"
+            values = [o.value for o in fld.options]
+            for m, value in enumerate(values):
+                if value in values[:m]:
+                    yield (*place, "options", m), f"option '{value}' repeats"
+            if fld.type is FieldType.SIGNATURE:
+                if fld.source is not None:
+                    yield (*place, "source"), "a signature is given by signing, not from a source"
+                if not form.signers_of(fld):
+                    yield place, "say who may sign: give 'signers' here or on the form"
+                signed_at.update(form.stages_of(fld))
+            elif fld.signers:
+                yield (*place, "signers"), "only a 'signature' field has 'signers'"
+        for n in form.used_at:
+            if n not in signed_at:
+                yield (
+                    (*at, "used_at"),
+                    f"nothing is signed at stage {n}: add a 'signature' field for that stage",
+                )
+        if len(set(form.used_at)) != len(form.used_at):
+            yield (*at, "used_at"), "a stage is listed twice"
 
 
 class Category(_Model):
@@ -466,6 +757,7 @@ def _cross_checks(proc: Procedure) -> Iterator[tuple[Path_, str]]:  # noqa: C901
     for k, cat_id in enumerate(cat_ids):
         if cat_id in cat_ids[:k]:
             yield ("categories", k, "id"), f"id '{cat_id}' repeats"
+    yield from _form_checks(proc)
 
 
 def parse_definition(text: str, file: str) -> Procedure:

@@ -134,6 +134,8 @@ def outline(procedure: Procedure) -> tuple[StageText, ...]:
                 bits.append("must include " + "; ".join(s.panel.must_include))
             if s.panel.exclude_involved:
                 bits.append("nobody involved in the case may be present")
+            if s.panel.alternatives:
+                bits.append("or instead " + " or ".join(a.name for a in s.panel.alternatives))
             panel = ", ".join(bits)
         out.append(
             StageText(

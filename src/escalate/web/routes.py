@@ -59,6 +59,7 @@ _ADMIN_MODELS = (
     ("directory", "agency"),
     ("directory", "person"),
     ("directory", "stagecontact"),
+    ("directory", "panelseat"),
     ("otp_totp", "totpdevice"),
     ("otp_static", "staticdevice"),
     ("axes", "accessattempt"),
@@ -102,6 +103,24 @@ ROUTES: dict[str, Access] = {
     "cases:view": PARTY,
     "cases:correct": PARTY,
     "cases:subject-access": BUSINESS_UNIT,  # the reference is posted, never in the URL
+    # -- written representations (escalate.attachments) --
+    "attachments:list": PARTY,
+    "attachments:upload": PARTY,  # a person of a party agency only
+    "attachments:download": PARTY,  # only a representation of that escalation; GET only
+    # -- panels and the top stage's outcome (escalate.panels) --
+    "panels:page": PARTY,  # and the panel members the escalation is referred to; GET only
+    "panels:convene": PARTY,  # the business unit only, open at a stage that convenes a panel
+    "panels:members": PARTY,  # the business unit only; only a panel of that escalation
+    "panels:outcome": PARTY,  # whoever may decide (the business unit in all five procedures)
+    "panels:respond": PARTY,  # the agency recommended to, or the business unit; that case's only
+    # -- the procedures' forms (escalate.documents) --
+    "documents:form": PARTY,  # GET only; any form of the escalation's procedure
+    "documents:version": PARTY,  # GET only; an older version, kept as it was
+    "documents:pdf": PARTY,  # GET only; a version as PDF, named by the reference only
+    "documents:edit": PARTY,  # only the form's signers at the current stage
+    "documents:sign": PARTY,  # only a signer the procedure names, with a signature to give
+    "documents:submit": PARTY,  # only a signer, once every signature is given
+    "documents:new-version": PARTY,  # only a signer, once the latest version is signed
     # -- the directory (escalate.directory) --
     "directory:import": BUSINESS_UNIT,
     # -- the audit trail (escalate.audit) --

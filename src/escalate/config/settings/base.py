@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "escalate.notifications",
     "escalate.demo",
     "django_tasks_db",
+    "escalate.attachments",
+    "escalate.documents",
+    "escalate.panels",
     "escalate.web",
 ]
 
@@ -284,3 +287,19 @@ ESCALATE_NOTIFY_TEMPLATES: dict[str, str] = {
     for key, value in os.environ.items()
     if key.startswith("ESCALATE_NOTIFY_TEMPLATE_")
 }
+
+# -- Written representations (escalate.attachments): uploads, kept private -------------------
+# Stored here, outside every static or template directory (a system check insists), under
+# random names; read only by the download view, after the access rules.
+ESCALATE_UPLOAD_ROOT = Path(
+    os.environ.get("ESCALATE_UPLOAD_ROOT", str(BASE_DIR / "var" / "uploads"))
+)
+# The largest upload accepted, in megabytes.
+ESCALATE_UPLOAD_MAX_MB = int(os.environ.get("ESCALATE_UPLOAD_MAX_MB", "20"))
+# Which virus scanner checks each upload before it is stored: "" for none (uploads are stored
+# marked "not scanned"), "clamav" (the clamd daemon at ESCALATE_CLAMAV_ADDRESS: a Unix socket
+# path or host:port), or the dotted path of a scanner class. A scanner that does not answer
+# within the time-out refuses the upload.
+ESCALATE_VIRUS_SCANNER = os.environ.get("ESCALATE_VIRUS_SCANNER", "")
+ESCALATE_CLAMAV_ADDRESS = os.environ.get("ESCALATE_CLAMAV_ADDRESS", "/var/run/clamav/clamd.ctl")
+ESCALATE_CLAMAV_TIMEOUT_SECONDS = float(os.environ.get("ESCALATE_CLAMAV_TIMEOUT_SECONDS", "30"))

@@ -152,7 +152,7 @@ def escalation_raise(
 ) -> Escalation:
     """Raise a concern: the record, its parties, stage, entries, deadlines and outbox rows, in
     one transaction. A refusal is audited like any other refused change."""
-    with _audited_refusal(actor, None, "escalation_raise"):
+    with audited_refusal(actor, None, "escalation_raise"):
         return _raise(actor=actor, data=data, today=today, now=now or timezone.now())
 
 
@@ -423,7 +423,7 @@ def _change(
 ) -> Escalation:
     """Load, ask the rules core (``step``) and save; again from a fresh load if another change
     was saved in between. Every refusal is audited."""
-    with _audited_refusal(actor, escalation, service):
+    with audited_refusal(actor, escalation, service):
         for _attempt in range(ATTEMPTS):
             try:
                 with transaction.atomic():
@@ -440,12 +440,23 @@ def _change(
 
 
 @contextmanager
-def _audited_refusal(actor: Actor, escalation: Escalation | None, service: str) -> Iterator[None]:
-    """A refused or conflicting change is recorded too, outside its rolled-back transaction."""
+def audited_refusal(
+    actor: Actor,
+    escalation: Escalation | None,
+    service: str,
+    *,
+    concurrent: tuple[type[ServiceError], ...] = (),
+    **detail: str,
+) -> Iterator[None]:
+    """A refused or conflicting change is recorded too, outside its rolled-back transaction.
+    Every service that changes an escalation (here, and in the apps above: forms, panels,
+    representations) wraps itself in this, so a refusal is audited the same way everywhere.
+    ``concurrent`` names the app's own "someone else changed it" errors; ``detail`` adds
+    references (never words a person typed)."""
     try:
         yield
     except ServiceError as exc:
-        concurrent = isinstance(exc, ConcurrentChangeError)
+        is_concurrent = isinstance(exc, (ConcurrentChangeError, *concurrent))
         audit_record(
             actor=actor.user,
             action=AuditAction.ESCALATION_CHANGED
@@ -456,10 +467,11 @@ def _audited_refusal(actor: Actor, escalation: Escalation | None, service: str) 
             partnership_id=escalation.partnership_id
             if escalation is not None
             else (actor.person.partnership_id if actor.person is not None else None),
-            result=AuditResult.FAILED if concurrent else AuditResult.REFUSED,
+            result=AuditResult.FAILED if is_concurrent else AuditResult.REFUSED,
             detail={
                 "service": service,
-                "reason": "concurrent" if concurrent else "refused",
+                **detail,
+                "reason": "concurrent" if is_concurrent else "refused",
                 **({"field": exc.field} if exc.field else {}),
                 **actor.audit_detail(),
             },

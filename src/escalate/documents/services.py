@@ -18,18 +18,18 @@ audited too, outside the rolled-back transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from escalate.audit.models import AuditAction, AuditResult, ObjectType
+from escalate.audit.models import AuditAction, ObjectType
 from escalate.audit.services import audit_record
 from escalate.cases.actors import Actor
 from escalate.cases.models import Escalation
 from escalate.cases.rules import procedure_of
-from escalate.cases.services import ServiceError
+from escalate.cases.services import ServiceError, audited_refusal
 from escalate.documents import signers
 from escalate.documents.models import FormRecord, FormVersion, Signature, VersionStatus
 from escalate.procedures import forms as core
@@ -119,28 +119,11 @@ def _may_complete(loaded: _Loaded, actor: Actor, stage: int) -> None:
         raise FormError(core.who_may_sign(loaded.form, stage))
 
 
-@contextmanager
-def _audited(actor: Actor, escalation: Escalation, service: str, form_id: str) -> Iterator[None]:
+def _audited(
+    actor: Actor, escalation: Escalation, service: str, form_id: str
+) -> AbstractContextManager[None]:
     """A refused change is recorded too, outside its rolled-back transaction."""
-    try:
-        yield
-    except ServiceError as exc:
-        audit_record(
-            actor=actor.user,
-            action=AuditAction.ESCALATION_CHANGED,
-            object_type=ObjectType.ESCALATION,
-            object_ref=escalation.reference,
-            partnership_id=escalation.partnership_id,
-            result=AuditResult.FAILED if isinstance(exc, FormChangedError) else AuditResult.REFUSED,
-            detail={
-                "service": service,
-                "form": form_id,
-                "reason": "concurrent" if isinstance(exc, FormChangedError) else "refused",
-                **({"field": exc.field} if exc.field else {}),
-                **actor.audit_detail(),
-            },
-        )
-        raise
+    return audited_refusal(actor, escalation, service, concurrent=(FormChangedError,), form=form_id)
 
 
 def _audit(

@@ -25,14 +25,14 @@ meets the procedure's rule; and in one transaction writes the rows, the outbox r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
-from escalate.audit.models import AuditAction, AuditResult, ObjectType
+from escalate.audit.models import AuditAction, ObjectType
 from escalate.audit.services import audit_record
 from escalate.cases import rules
 from escalate.cases import services as case_services
@@ -102,28 +102,9 @@ class PanelError(case_services.ServiceError):
         self.problems = list(problems)
 
 
-@contextmanager
-def _audited(actor: Actor, escalation: Escalation, service: str) -> Iterator[None]:
+def _audited(actor: Actor, escalation: Escalation, service: str) -> AbstractContextManager[None]:
     """A refused change is in the audit trail too, outside its rolled-back transaction."""
-    try:
-        yield
-    except case_services.ServiceError as exc:
-        concurrent = isinstance(exc, case_services.ConcurrentChangeError)
-        audit_record(
-            actor=actor.user,
-            action=AuditAction.ESCALATION_CHANGED,
-            object_type=ObjectType.ESCALATION,
-            object_ref=escalation.reference,
-            partnership_id=escalation.partnership_id,
-            result=AuditResult.FAILED if concurrent else AuditResult.REFUSED,
-            detail={
-                "service": service,
-                "reason": "concurrent" if concurrent else "refused",
-                **({"field": exc.field} if exc.field else {}),
-                **actor.audit_detail(),
-            },
-        )
-        raise
+    return case_services.audited_refusal(actor, escalation, service)
 
 
 def _audit(actor: Actor, escalation: Escalation, detail: dict[str, object]) -> None:

@@ -63,7 +63,7 @@ unit: setup frontend chromium
 unit-postgres: setup frontend
 	DATABASE_URL=$(POSTGRES_URL) .venv/bin/pytest -q -m "not browser" \
 	    tests/cases tests/directory tests/demo tests/notifications tests/documents tests/panels \
-	    tests/attachments tests/accounts tests/audit \
+	    tests/attachments tests/journeys tests/accounts tests/audit \
 	    tests/sso tests/security
 
 # Production settings pass Django's deployment checks with no warning at all.

@@ -292,10 +292,11 @@ def snapshot(**overrides: object) -> f.RecordSnapshot:
 
 def test_prefill_takes_each_source_from_the_record() -> None:
     form = parse_definition(BASE, "x.yaml").form("monitoring")
+    # While the matter is open the stage it was resolved at is left blank (the monitoring
+    # forms say so when it escalates unresolved).
     assert f.prefill(form, snapshot(), stage=2) == {
         "adult": "PID (case system number): PID-7",
         "days": "4",
-        "stage-resolved": "2",
     }
     named = f.prefill(form, snapshot(subject_name="Ann Example", closed_at_stage=1), stage=1)
     assert named["adult"] == "Ann Example"
@@ -304,7 +305,9 @@ def test_prefill_takes_each_source_from_the_record() -> None:
 
 def test_a_choice_is_prefilled_only_with_one_of_its_options() -> None:
     form = parse_definition(BASE, "x.yaml").form("monitoring")
-    assert "stage-resolved" not in f.prefill(form, snapshot(current_stage=5), stage=2)
+    assert "stage-resolved" not in f.prefill(
+        form, snapshot(current_stage=5, closed_at_stage=5), stage=2
+    )
 
 
 def test_summary_with_views_and_contacts_of_the_stage() -> None:
@@ -331,7 +334,9 @@ def test_nel_rows_are_filled_from_the_contact_of_their_own_stage() -> None:
 
 def test_a_new_version_keeps_what_was_typed_and_fills_the_rest() -> None:
     form = parse_definition(BASE, "x.yaml").form("monitoring")
-    values = f.started(form, snapshot(), stage=2, carried={"adult": "Typed", "days": ""})
+    values = f.started(
+        form, snapshot(closed_at_stage=2), stage=2, carried={"adult": "Typed", "days": ""}
+    )
     assert values == {"adult": "Typed", "days": "4", "stage-resolved": "2"}
 
 

@@ -74,6 +74,7 @@ class MembersForm(VersionedForm):
     chair = forms.TypedChoiceField(
         label="Who chairs it?",
         coerce=int,
+        empty_value=None,  # no choice reaches the service, which says a chair is needed
         choices=[],
         widget=forms.RadioSelect,
         required=False,

@@ -223,7 +223,9 @@ def source_value(source: FieldSource, snapshot: RecordSnapshot, *, stage: int) -
         case FieldSource.CURRENT_STAGE:
             return str(s.current_stage)
         case FieldSource.STAGE_REACHED:
-            return str(s.closed_at_stage or s.current_stage)
+            # Blank while the matter is open: the monitoring forms say to leave it blank when
+            # the matter escalates unresolved.
+            return str(s.closed_at_stage) if s.closed_at_stage else ""
         case FieldSource.WORKING_DAYS_TAKEN:
             return str(s.working_days_taken)
         case FieldSource.OUTSET_DATE:

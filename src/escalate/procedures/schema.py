@@ -323,7 +323,7 @@ class FieldSource(StrEnum):
     VIEWS = "views"  # each agency's latest view
     SUMMARY_WITH_VIEWS = "summary-with-views"  # the issue, then each agency's view
     CURRENT_STAGE = "current-stage"
-    STAGE_REACHED = "stage-reached"  # where it was resolved or decided, else where it is
+    STAGE_REACHED = "stage-reached"  # where it was resolved or decided; blank while open
     WORKING_DAYS_TAKEN = "working-days-taken"  # from the outset to the end (or today)
     OUTSET_DATE = "outset-date"
     RAISED_DATE = "raised-date"

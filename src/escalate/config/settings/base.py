@@ -262,7 +262,7 @@ ESCALATE_NOTIFY_BASE_URL = os.environ.get(
 )
 # SMTP (the default channel): Escalate's backend is Django's, with a time-out on every call and
 # a recorded point of no return (escalate.notifications.senders), so that a worker killed while
-# sending never sends a message twice. Local and test settings replace it (console, memory).
+# sending never sends a message twice. Local and test settings replace it (files, memory).
 MAILERS = {
     "default": {
         "BACKEND": "escalate.notifications.senders.SmtpEmailBackend",

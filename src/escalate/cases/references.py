@@ -22,3 +22,21 @@ _SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212]+")
 def reference_key(text: str) -> str:
     """The key that two spellings of one reference share."""
     return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
+
+
+#: Crockford's base32 reading of the letters an escalation reference never holds: what a person
+#: reading one aloud or copying it by hand may type instead.
+_LOOK_ALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
+_ESCALATION_KEY = re.compile(r"^ESC([0-9A-Z]{4})([0-9A-Z]{4})$")
+
+
+def escalation_reference(text: str) -> str | None:
+    """An escalation's reference as it is stored (``ESC-XXXX-XXXX``), from what a person typed
+    (``esc xxxx xxxx``, any dash, ``ESCXXXXXXXX``, an O for a 0), or None if it is not shaped
+    like one. Searching for the result is an exact match on the unique index."""
+    key = reference_key(text)
+    found = _ESCALATION_KEY.match(key)
+    if found is None:
+        return None
+    head, tail = (part.translate(_LOOK_ALIKES) for part in found.groups())
+    return f"ESC-{head}-{tail}"

@@ -9,6 +9,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q
 
 from escalate.cases import access, rules
 from escalate.cases.models import REFERENCE_RE, Entry, Escalation, Party, Status
+from escalate.cases.references import escalation_reference
 from escalate.directory.models import Agency, Person, StageContact
 from escalate.directory.services import stage_role
 from escalate.procedures.schema import AgencyType, Procedure
@@ -57,7 +58,9 @@ def escalation_list_for(user: object, filters: ListFilters, today: dt.date) -> Q
     if filters.immediate_risk:
         qs = qs.filter(immediate_risk_q())
     if filters.reference.strip():
-        qs = qs.filter(reference__iexact=filters.reference.strip().upper())
+        # Normalised as typed, then an exact match on the unique index (never UPPER(...)).
+        wanted = escalation_reference(filters.reference)
+        qs = qs.filter(reference=wanted) if wanted else qs.none()
     if filters.mine and person is not None:
         qs = qs.filter(Q(raising_person=person) | Q(receiving_person=person))
     if filters.awaiting and person is not None:
@@ -156,8 +159,8 @@ def escalation_brief_for(user: object, reference: str) -> Escalation | None:
 
 
 def _by_reference(qs: QuerySet[Escalation], reference: str) -> Escalation | None:
-    wanted = reference.upper()
-    if not REFERENCE_RE.match(wanted):
+    wanted = escalation_reference(reference)
+    if wanted is None or not REFERENCE_RE.match(wanted):
         # Not shaped like a reference: nothing to look up (and nothing a database may choke
         # on, such as a NUL byte, which PostgreSQL refuses in a text comparison).
         return None

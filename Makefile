@@ -20,7 +20,7 @@ $(UV):
 	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
 setup: $(UV)
-	$(UV) sync --frozen --python "$$(scripts/find-python)"
+	$(UV) sync --frozen --compile-bytecode --python "$$(scripts/find-python)"
 
 frontend:
 	npm ci --no-audit --no-fund --loglevel=error

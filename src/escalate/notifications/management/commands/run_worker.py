@@ -22,6 +22,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from escalate.notifications.delivery import worker_name
 from escalate.notifications.scheduler import tick
+from escalate.web.warm import warm_up
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class Command(BaseCommand):
         **options: Any,
     ) -> None:
         worker = (worker_id or worker_name())[:64]
+        warm_up()
         # Each task's start and end only with -v 2: what the outbox did is said either way.
         verbose = int(options.get("verbosity", 1)) > 1
         logging.getLogger("django_tasks_db").setLevel(logging.INFO if verbose else logging.WARNING)

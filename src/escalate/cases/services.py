@@ -111,7 +111,8 @@ def actor_for(user: object) -> Actor:
         raise ActionError(NO_PERSON) from None
 
 
-def _not_future(on: dt.date, now: dt.date, field_name: str) -> None:
+def not_future(on: dt.date, now: dt.date, field_name: str) -> None:
+    """Refuse a date after the day the service acts on (every service that takes one)."""
     if on > now:
         raise ActionError(DATE_IN_FUTURE, field_name)
 
@@ -172,7 +173,7 @@ def _raise(*, actor: Actor, data: NewEscalation, today: dt.date, now: dt.datetim
         raise ActionError(NOT_IN_PARTNERSHIP, "receiving_agency")
     if receiving.pk == person.agency_id:
         raise ActionError(SAME_AGENCY, "receiving_agency")
-    _not_future(data.outset_on, today, "outset_on")
+    not_future(data.outset_on, today, "outset_on")
     if data.subject_name.strip() and not partnership.record_subject_names:
         raise ActionError(NAMES_NOT_RECORDED, "subject_name")
     calendar = partnership.calendar()
@@ -494,7 +495,7 @@ def escalation_record_contact(
     agreed: str,
     decision_makers: str,
 ) -> Escalation:
-    _not_future(occurred_on, today, "occurred_on")
+    not_future(occurred_on, today, "occurred_on")
     if method not in ContactMethod.values:
         raise ActionError(UNKNOWN_METHOD, "method")
     return _change(
@@ -530,7 +531,7 @@ def escalation_escalate(
     on: dt.date,
     reason: str,
 ) -> Escalation:
-    _not_future(on, today, "on")
+    not_future(on, today, "on")
     return _change(
         now=now,
         service="escalation_escalate",
@@ -553,7 +554,7 @@ def escalation_resolve(
     on: dt.date,
     outcome: str,
 ) -> Escalation:
-    _not_future(on, today, "on")
+    not_future(on, today, "on")
     return _change(
         now=now,
         service="escalation_resolve",
@@ -576,7 +577,7 @@ def escalation_confirm(
     on: dt.date,
     confirmed_by: str,
 ) -> Escalation:
-    _not_future(on, today, "on")
+    not_future(on, today, "on")
     return _change(
         now=now,
         service="escalation_confirm",
@@ -633,7 +634,7 @@ def escalation_withdraw(
     on: dt.date,
     reason: str,
 ) -> Escalation:
-    _not_future(on, today, "on")
+    not_future(on, today, "on")
     return _change(
         now=now,
         service="escalation_withdraw",
@@ -656,7 +657,7 @@ def escalation_decide(
     on: dt.date,
     decision: str,
 ) -> Escalation:
-    _not_future(on, today, "on")
+    not_future(on, today, "on")
     return _change(
         now=now,
         service="escalation_decide",
@@ -679,7 +680,7 @@ def escalation_record_event(
     on: dt.date,
     event: str,
 ) -> Escalation:
-    _not_future(on, today, "on")
+    not_future(on, today, "on")
     return _change(
         now=now,
         service="escalation_record_event",
@@ -702,7 +703,7 @@ def escalation_meet_obligation(
     on: dt.date,
     obligation: str,
 ) -> Escalation:
-    _not_future(on, today, "on")
+    not_future(on, today, "on")
     return _change(
         now=now,
         service="escalation_meet_obligation",

@@ -24,7 +24,8 @@ def stage_panel(escalation: Escalation) -> schema.Panel | None:
     return rules.procedure_of(escalation).stage(escalation.current_stage).panel
 
 
-def _business_unit(person: Person | None, escalation: Escalation) -> bool:
+def business_unit_of(person: Person | None, escalation: Escalation) -> bool:
+    """The business unit of the escalation's own partnership."""
     return (
         person is not None
         and person.is_business_unit
@@ -34,7 +35,7 @@ def _business_unit(person: Person | None, escalation: Escalation) -> bool:
 
 def may_convene(person: Person | None, escalation: Escalation) -> bool:
     return (
-        _business_unit(person, escalation)
+        business_unit_of(person, escalation)
         and escalation.status == Status.OPEN
         and stage_panel(escalation) is not None
     )
@@ -42,7 +43,7 @@ def may_convene(person: Person | None, escalation: Escalation) -> bool:
 
 def may_change(person: Person | None, escalation: Escalation, panel: Panel) -> bool:
     return (
-        _business_unit(person, escalation)
+        business_unit_of(person, escalation)
         and escalation.status == Status.OPEN
         and escalation.current_stage == panel.stage
     )
@@ -59,4 +60,4 @@ def may_respond(person: Person | None, escalation: Escalation, rec: Recommendati
         return False
     if person.agency.partnership_id != escalation.partnership_id:
         return False
-    return person.agency_id == rec.agency_id or _business_unit(person, escalation)
+    return person.agency_id == rec.agency_id or business_unit_of(person, escalation)

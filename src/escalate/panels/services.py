@@ -40,7 +40,7 @@ from escalate.cases.actors import Actor
 from escalate.cases.models import EntryKind, Escalation, Status
 from escalate.directory.models import PanelSeat
 from escalate.notifications.models import Kind, Notification
-from escalate.panels import notices, selectors
+from escalate.panels import access, notices, selectors
 from escalate.panels.models import (
     Answer,
     Outcome,
@@ -120,15 +120,7 @@ def _audit(actor: Actor, escalation: Escalation, detail: dict[str, object]) -> N
 
 def _is_business_unit(actor: Actor, escalation: Escalation) -> bool:
     """The business unit of the escalation's partnership (the system acts for it too)."""
-    person = actor.person
-    if person is None:
-        return True
-    return person.is_business_unit and person.agency.partnership_id == escalation.partnership_id
-
-
-def _not_future(on: dt.date, today: dt.date, field: str) -> None:
-    if on > today:
-        raise PanelError(case_services.DATE_IN_FUTURE, field)
+    return actor.person is None or access.business_unit_of(actor.person, escalation)
 
 
 def _locked(escalation: Escalation) -> Escalation:
@@ -354,7 +346,7 @@ def outcome_record(
     procedure = rules.procedure_of(escalation)
     produces = procedure.top_stage.produces
     with _audited(actor, escalation, "outcome_record"):
-        _not_future(on, today, "on")
+        case_services.not_future(on, today, "on")
         wanted = _check_recommendations(
             escalation, produces, [r for r in recommendations if r.text.strip()], on
         )
@@ -520,7 +512,7 @@ def recommendation_respond(
             raise PanelError(UNKNOWN_ANSWER, "answer")
         if not text.strip():
             raise PanelError(RESPONSE_REQUIRED, "text")
-        _not_future(on, today, "on")
+        case_services.not_future(on, today, "on")
         if on < rec.outcome.decided_on:
             raise PanelError(
                 RESPONSE_BEFORE_OUTCOME.format(date=long_date(rec.outcome.decided_on)), "on"

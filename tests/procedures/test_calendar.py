@@ -1,6 +1,8 @@
 """The working-day calendar: hand-worked dates and properties that must always hold."""
 
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -180,3 +182,43 @@ def test_is_working_day_matches_the_definition(
         and day not in {h.on for h in bank_holidays(cal.division, day.year, day.year)}
     )
     assert cal.is_working_day(day) is expected
+
+
+# -- the index starts with the published years and extends itself once --------------------
+
+
+def test_a_new_calendar_answers_published_years_without_estimating() -> None:
+    """Building a calendar and counting inside GOV.UK's years never imports ``holidays``
+    (the tenth of a second ``escalate plan`` used to spend on it)."""
+    code = (
+        "import sys, datetime as dt\n"
+        "from escalate.procedures.calendar import working_calendar\n"
+        "cal = working_calendar()\n"
+        "assert cal.add_working_days(dt.date(2025, 12, 19), 4) == dt.date(2025, 12, 29)\n"
+        "assert 'holidays' not in sys.modules, 'estimated holidays were computed'\n"
+        "cal.add_working_days(dt.date(2035, 12, 21), 3)\n"
+        "assert 'holidays' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603 (our own code)
+
+
+@pytest.mark.parametrize(
+    ("start", "n"),
+    [
+        (D(2027, 12, 20), 30),  # from the published years into the estimated ones
+        (D(2035, 12, 21), 3),  # wholly estimated
+        (D(2001, 1, 2), 10),  # before the published years
+    ],
+)
+def test_a_fresh_calendar_extends_its_index_where_the_question_needs(
+    start: dt.date, n: int
+) -> None:
+    for ask in ("add", "between", "is_working"):
+        cal = WorkingCalendar(Division.ENGLAND_AND_WALES)  # a new, unextended index
+        reference = cal.step_working_days(start, n)
+        if ask == "add":
+            assert cal.add_working_days(start, n) == reference
+        elif ask == "between":
+            assert cal.working_days_between(start, reference) == n
+        else:
+            assert cal.is_working_day(reference)

@@ -8,17 +8,20 @@ Counting convention (``docs/procedures.md``): *N working days after D* is the N-
 day strictly after D; N = 0 is D itself when D is a working day, else the next working day.
 *N calendar days after D* is D + N, moved on to the next working day when it is not one.
 
-The fast path answers from a precomputed index over :data:`INDEX_START` .. :data:`INDEX_END`:
-``_before[i]`` is the number of working days before day ``i`` of the index and
-``_working[k]`` the k-th working day, so each answer is two list look-ups.
-Dates outside the index are answered by stepping day by day (correct, slower).
+The fast path answers from a precomputed index (at most :data:`INDEX_START` ..
+:data:`INDEX_END`): ``before[i]`` is the number of working days before day ``i`` of the index
+and ``working[k]`` the k-th working day, so each answer is two list look-ups. Dates outside
+the index are answered by stepping day by day (correct, slower).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.resources
+import json
 import math
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -44,13 +47,21 @@ class BankHoliday:
     estimated: bool
 
 
-def _published(division: Division) -> dict[dt.date, str]:
-    from govuk_bank_holidays.bank_holidays import BankHolidays
+#: The copy of GOV.UK's ``bank-holidays.json`` that govuk-bank-holidays ships (what its
+#: ``BankHolidays(use_cached_holidays=True)`` reads). Read directly: importing that class
+#: imports ``requests``, a tenth of a second spent for a file read.
+_PUBLISHED_FILE = "bank-holidays.json"
 
-    # use_cached_holidays=True reads the copy shipped in the package: no network.
-    source: Any = BankHolidays(use_cached_holidays=True)
-    rows = cast(list[dict[str, Any]], source.get_holidays(division=division.value))
-    return {row["date"]: str(row["title"]) for row in rows}
+
+@functools.cache
+def _published_file() -> dict[str, Any]:
+    source = importlib.resources.files("govuk_bank_holidays") / _PUBLISHED_FILE
+    return cast(dict[str, Any], json.loads(source.read_text(encoding="utf-8")))
+
+
+def _published(division: Division) -> dict[dt.date, str]:
+    events = _published_file()[division.value]["events"]
+    return {dt.date.fromisoformat(row["date"]): str(row["title"]) for row in events}
 
 
 @functools.cache
@@ -61,11 +72,11 @@ def published_holidays(division: Division) -> tuple[frozenset[int], dict[dt.date
 
 
 def _estimated(division: Division, years: Iterable[int]) -> dict[dt.date, str]:
-    import holidays as holidays_lib
-
     wanted = sorted(set(years))
     if not wanted:
         return {}
+    import holidays as holidays_lib  # only when needed: importing it takes a tenth of a second
+
     found = holidays_lib.country_holidays("GB", subdiv=_SUBDIVISION[division], years=wanted)
     return {day: str(name) for day, name in found.items()}
 
@@ -81,39 +92,79 @@ def bank_holidays(division: Division, first_year: int, last_year: int) -> tuple[
     return tuple(sorted(out))
 
 
+@dataclass(frozen=True)
+class _Index:
+    """Working days over a span of whole days: ``before[i]`` working days come before day
+    ``i`` (counted from ``ord0``), and ``working[k]`` is the k-th working day of the span."""
+
+    ord0: int
+    size: int
+    before: list[int]
+    working: list[dt.date]
+
+    def covers(self, ordinal: int) -> bool:
+        return 0 <= ordinal - self.ord0 < self.size
+
+
+@functools.cache
+def _holiday_dates(division: Division, year: int) -> frozenset[dt.date]:
+    return frozenset(h.on for h in bank_holidays(division, year, year))
+
+
 class WorkingCalendar:
-    """Working days for one division and one set of closure days. Immutable once built."""
+    """Working days for one division and one set of closure days. Its answers never change.
+
+    The index first covers the years GOV.UK publishes (no estimating needed, so building a
+    calendar costs a few milliseconds and never imports the ``holidays`` package); the first
+    question about a day outside them extends it, once, to :data:`INDEX_START` ..
+    :data:`INDEX_END`.
+    """
 
     def __init__(self, division: Division, closures: frozenset[dt.date] = frozenset()) -> None:
         self.division = division
         self.closures = closures
         self._covered_years = published_holidays(division)[0]
-        holidays = bank_holidays(division, INDEX_START.year, INDEX_END.year)
-        self._holidays = {h.on: h for h in holidays}
-        self._off = frozenset(self._holidays) | closures
-        self._ord0 = INDEX_START.toordinal()
-        size = INDEX_END.toordinal() - self._ord0 + 1
+        self._extend = threading.Lock()
+        self._complete = not self._covered_years
+        if self._complete:
+            self._index = self._build(INDEX_START, INDEX_END)
+        else:
+            first = max(INDEX_START, dt.date(min(self._covered_years), 1, 1))
+            last = min(INDEX_END, dt.date(max(self._covered_years), 12, 31))
+            self._index = self._build(first, last)
+
+    def _build(self, first: dt.date, last: dt.date) -> _Index:
+        holidays = {h.on for h in bank_holidays(self.division, first.year, last.year)}
+        off = holidays | self.closures
+        ord0 = first.toordinal()
+        size = last.toordinal() - ord0 + 1
         before = [0] * (size + 1)
-        working: list[int] = []
+        working: list[dt.date] = []
         for i in range(size):
-            ordinal = self._ord0 + i
-            if self._is_working_slow(dt.date.fromordinal(ordinal)):
-                working.append(ordinal)
+            day = dt.date.fromordinal(ord0 + i)
+            if day.weekday() < _SATURDAY and day not in off:
+                # The answers themselves, built once: returning a shared (immutable) date is
+                # half the cost of building one with date.fromordinal on every call.
+                working.append(day)
             before[i + 1] = len(working)
-        self._before = before
-        # The answers themselves, built once: returning a shared (immutable) date is half the
-        # cost of building one with date.fromordinal on every call.
-        self._working = [dt.date.fromordinal(o) for o in working]
-        self._count = len(working)
-        self._size = size
+        return _Index(ord0, size, before, working)
+
+    def _index_for(self, *ordinals: int) -> _Index:
+        """An index covering every one of ``ordinals`` if any does (extending it once)."""
+        index = self._index
+        if all(index.covers(o) for o in ordinals) or self._complete:
+            return index
+        with self._extend:
+            if not self._complete:
+                self._index = self._build(INDEX_START, INDEX_END)
+                self._complete = True
+        return self._index
 
     # -- the slow, obviously-correct definitions ----------------------------------------
     def _is_working_slow(self, day: dt.date) -> bool:
         if day.weekday() >= _SATURDAY or day in self.closures:
             return False
-        if INDEX_START <= day <= INDEX_END:
-            return day not in self._holidays
-        return all(h.on != day for h in bank_holidays(self.division, day.year, day.year))
+        return day not in _holiday_dates(self.division, day.year)
 
     def step_working_days(self, start: dt.date, n: int) -> dt.date:
         """N working days after ``start`` by plain day-by-day stepping (the reference)."""
@@ -132,20 +183,28 @@ class WorkingCalendar:
 
     # -- the public, fast answers -------------------------------------------------------
     def is_working_day(self, day: dt.date) -> bool:
-        i = day.toordinal() - self._ord0
-        if 0 <= i < self._size:
-            return self._before[i + 1] != self._before[i]
+        ordinal = day.toordinal()
+        index = self._index_for(ordinal)
+        if index.covers(ordinal):
+            i = ordinal - index.ord0
+            return index.before[i + 1] != index.before[i]
         return self._is_working_slow(day)
 
     def add_working_days(self, start: dt.date, n: int) -> dt.date:
         """The N-th working day strictly after ``start``; N = 0: ``start`` or the next one."""
-        i = start.toordinal() - self._ord0
         if n < 0:
             raise ValueError("n must not be negative")
-        if 0 <= i < self._size:
-            k = self._before[i] if n == 0 else self._before[i + 1] + n - 1
-            if k < self._count:
-                return self._working[k]
+        ordinal = start.toordinal()
+        index = self._index_for(ordinal)
+        while index.covers(ordinal):
+            i = ordinal - index.ord0
+            k = index.before[i] if n == 0 else index.before[i + 1] + n - 1
+            if k < len(index.working):
+                return index.working[k]
+            if self._complete:
+                break
+            # The answer lies past the published years: extend the index and look again.
+            index = self._index_for(INDEX_END.toordinal())
         return self.step_working_days(start, n)
 
     def add_calendar_days(self, start: dt.date, n: int) -> dt.date:
@@ -161,9 +220,10 @@ class WorkingCalendar:
         """Working days in (start, end]: how many working days after ``start`` ``end`` is."""
         if end < start:
             return -self.working_days_between(end, start)
-        i, j = start.toordinal() - self._ord0, end.toordinal() - self._ord0
-        if i >= 0 and j < self._size:
-            return self._before[j + 1] - self._before[i + 1]
+        index = self._index_for(start.toordinal(), end.toordinal())
+        if index.covers(start.toordinal()) and index.covers(end.toordinal()):
+            i, j = start.toordinal() - index.ord0, end.toordinal() - index.ord0
+            return index.before[j + 1] - index.before[i + 1]
         return sum(1 for d in _days(start, end) if self._is_working_slow(d))
 
     def is_estimated(self, day: dt.date) -> bool:
@@ -180,7 +240,8 @@ class WorkingCalendar:
 
     def non_working_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """Holidays and closures (not weekends) in a range: what a numpy calendar needs."""
-        return sorted(d for d in self._off if start <= d <= end and d.weekday() < _SATURDAY)
+        off = {h.on for h in bank_holidays(self.division, start.year, end.year)} | self.closures
+        return sorted(d for d in off if start <= d <= end and d.weekday() < _SATURDAY)
 
 
 def _days(start: dt.date, end: dt.date) -> Iterator[dt.date]:

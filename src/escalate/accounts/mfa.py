@@ -21,8 +21,9 @@ after an administrator's "set up a new app". Someone who has learnt only the pas
 account that never set one up cannot add their own.
 
 A session is "verified" once :func:`complete_sign_in` has recorded the device in it
-(``django_otp.login``); ``django_otp.middleware.OTPMiddleware`` reads it back on every request
-as ``request.user.is_verified()``.
+(``django_otp.login``); django-otp's middleware (``escalate.web.signed_in.SecondFactorMiddleware``,
+which checks the device in the query that loads the user) reads it back on every request as
+``request.user.is_verified()``.
 """
 
 from __future__ import annotations

@@ -6,11 +6,12 @@
 ``SecondFactorRequiredMiddleware``: a user who has given their password but not yet their
 second factor reaches only the sign-in steps (and signing out, and password reset); every other
 page, the admin included, sends them to the code page. It needs django-otp's ``OTPMiddleware``
-before it; without it no one counts as verified.
+(here its subclass ``escalate.web.signed_in.SecondFactorMiddleware``) before it; without it no
+one counts as verified.
 
 Both go after ``AuthenticationMiddleware`` in ``MIDDLEWARE``:
 
-    AuthenticationMiddleware, OTPMiddleware, IdleTimeoutMiddleware,
+    AuthenticationMiddleware, SecondFactorMiddleware, IdleTimeoutMiddleware,
     SecondFactorRequiredMiddleware
 """
 

@@ -1,6 +1,7 @@
 """What every template knows: the service name, the viewer's partnership, whether they may
 raise a concern (the business unit never does), how many of their notifications are unread
-(for someone fully signed in: one indexed count), demo mode."""
+(for someone fully signed in), demo mode. Read from what ``escalate.web.signed_in`` loaded
+with the user: no query of its own."""
 
 from __future__ import annotations
 
@@ -13,24 +14,34 @@ from escalate import timekeeping
 from escalate.cases import access
 from escalate.directory.models import Person
 from escalate.notifications.selectors import unread_count
+from escalate.web.signed_in import unread_notifications
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    person = (
-        Person.objects.select_related("agency__partnership").filter(user_id=user.pk).first()
-        if user is not None and user.is_authenticated
-        else None
-    )
+    person = _person(user)
     verified = getattr(user, "is_verified", None)  # set by django-otp's middleware
+    unread = None
+    if person is not None and person.is_active and callable(verified) and verified():
+        unread = unread_notifications(user)
+        if unread is None:  # a user not loaded by escalate.web.signed_in
+            unread = unread_count(person.pk, now=timekeeping.now())
     return {
         "service_name": "Escalate",
         "viewer_partnership": person.agency.partnership if person is not None else None,
         "may_raise": access.may_raise(person if person is not None and person.is_active else None),
-        "unread_notifications": (
-            unread_count(person.pk, now=timekeeping.now())
-            if person is not None and person.is_active and callable(verified) and verified()
-            else None
-        ),
+        "unread_notifications": unread,
         "demo_mode": settings.ESCALATE_DEMO,
     }
+
+
+def _person(user: object) -> Person | None:
+    """The viewer's person, active or not, as loaded with the user (no query when the user
+    came from escalate.web.signed_in)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        person: Person = user.person  # type: ignore[attr-defined]
+    except Person.DoesNotExist:
+        return None
+    return person

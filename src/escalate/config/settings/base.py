@@ -73,7 +73,8 @@ MIDDLEWARE = [
     "escalate.audit.services.AuditContextMiddleware",
     # Sign-in (escalate.accounts): which second factor verified this session, the idle
     # time-out, and no page but the sign-in steps until the second factor is done.
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's OTPMiddleware, answered from the user's own query (escalate.web.signed_in).
+    "escalate.web.signed_in.SecondFactorMiddleware",
     "escalate.accounts.middleware.IdleTimeoutMiddleware",
     "escalate.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -123,7 +124,9 @@ LOGOUT_REDIRECT_URL = "accounts:sign-in"
 # django-axes first: it refuses a locked-out username before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the signed-in user with their person, agency and
+    # second-factor check in one query (escalate.web.signed_in).
+    "escalate.web.signed_in.SignedInBackend",
     # Single sign-on (escalate.sso): never checks a password; loads the users it signed in.
     "escalate.sso.backends.OidcIdentityBackend",
 ]

@@ -546,15 +546,30 @@ def procedure_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+#: Flowcharts already drawn, by (definition, current stage, stages reached). A definition
+#: object never changes (the registry holds one per version), so neither does its drawing;
+#: drawing one took 12 ms of an escalation's page. Keyed by the object's identity, which the
+#: entry keeps alive; emptied when full.
+_DRAWN: dict[tuple[int, int | None, frozenset[int]], tuple[Procedure, str, Any]] = {}
+_DRAWN_MAX = 512
+
+
 def _flowchart(
     procedure: Procedure, *, current: int | None = None, reached: frozenset[int] = frozenset()
 ) -> dict[str, Any]:
     """The flowchart and its text version for ``cases/_flowchart.html``."""
-    svg = flowchart.flowchart_svg(procedure, current=current, reached=reached)
+    key = (id(procedure), current, reached)
+    drawn = _DRAWN.get(key)
+    if drawn is None or drawn[0] is not procedure:
+        svg = flowchart.flowchart_svg(procedure, current=current, reached=reached)
+        steps = flowchart.marked_steps(procedure, current=current, reached=reached)
+        if len(_DRAWN) >= _DRAWN_MAX:
+            _DRAWN.clear()
+        drawn = _DRAWN[key] = (procedure, svg, tuple(steps))
     return {
         # flowchart_svg escapes every text it draws (tests/procedures/test_flowchart.py).
-        "flowchart": mark_safe(svg),  # noqa: S308
-        "flow_steps": flowchart.marked_steps(procedure, current=current, reached=reached),
+        "flowchart": mark_safe(drawn[1]),  # noqa: S308
+        "flow_steps": drawn[2],
     }
 
 

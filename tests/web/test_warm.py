@@ -1,4 +1,5 @@
-"""A fresh process loads the definitions and calendars at boot, not on its first request."""
+"""A fresh process loads the definitions, calendars and main templates at boot, not on its
+first request."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 import textwrap
 
 
-def test_the_wsgi_boot_loads_the_registry_and_every_calendar() -> None:
+def test_the_wsgi_boot_loads_the_registry_calendars_and_main_templates() -> None:
     # A fresh interpreter: in this one the test suite has long since loaded both.
     code = textwrap.dedent(
         """
@@ -21,6 +22,10 @@ def test_the_wsgi_boot_loads_the_registry_and_every_calendar() -> None:
         import escalate.config.wsgi  # noqa: F401
         assert registry.cache_info().currsize == 1, registry.cache_info()
         assert working_calendar.cache_info().currsize >= 3, working_calendar.cache_info()
+        from django.template import engines
+        from escalate.web.warm import TEMPLATES
+        cached = engines["django"].engine.template_loaders[0].get_template_cache
+        assert all(name in cached for name in TEMPLATES), sorted(cached)
         print("warm")
         """
     )

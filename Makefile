@@ -12,7 +12,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/escalate
 PORT ?= 8000
 
 .PHONY: run plan test setup frontend chromium lint typecheck unit unit-postgres check-deploy \
-        bench bench-sweep clean
+        bench bench-sweep bench-first-page clean
 
 # uv lives in its own small virtual environment so that syncing .venv never touches it.
 $(UV):
@@ -81,6 +81,10 @@ bench: setup
 # The deadline sweep over 1,000,000 open stages, on its own PostgreSQL database (escalate_bench).
 bench-sweep: setup
 	.venv/bin/python benchmarks/sweep.py
+
+# A fresh web worker's boot and first escalation page (the demo, in a SQLite file of its own).
+bench-first-page: setup frontend
+	.venv/bin/python benchmarks/first_page.py
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules \

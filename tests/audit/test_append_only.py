@@ -46,9 +46,9 @@ def test_the_triggers_are_installed(db: None) -> None:
 @pytest.mark.parametrize(
     "sql",
     [
-        f"UPDATE {TABLE} SET object_ref = 'changed' WHERE sequence = 2",  # noqa: S608
+        f"UPDATE {TABLE} SET object_ref = 'changed' WHERE chain_sequence = 2",  # noqa: S608
         f"UPDATE {TABLE} SET result = 'refused'",  # noqa: S608
-        f"DELETE FROM {TABLE} WHERE sequence = 3",  # noqa: S608
+        f"DELETE FROM {TABLE} WHERE chain_sequence = 3",  # noqa: S608
         f"DELETE FROM {TABLE}",  # noqa: S608
     ],
 )
@@ -84,7 +84,7 @@ def test_the_database_allows_insert(db: None) -> None:
 
 
 def test_saving_an_existing_entry_is_refused(entries: list[AuditEntry]) -> None:
-    entry = AuditEntry.objects.get(sequence=2)
+    entry = AuditEntry.objects.get(chain_sequence=2)
     entry.object_ref = "changed"
     with pytest.raises(AppendOnlyError, match="append-only"):
         entry.save()
@@ -93,7 +93,7 @@ def test_saving_an_existing_entry_is_refused(entries: list[AuditEntry]) -> None:
     fresh = AuditEntry(**{f.attname: getattr(entry, f.attname) for f in entry._meta.fields})
     with pytest.raises(AppendOnlyError):
         fresh.save(force_update=True)
-    assert AuditEntry.objects.get(sequence=2).object_ref == "1"
+    assert AuditEntry.objects.get(chain_sequence=2).object_ref == "1"
 
 
 def test_deleting_an_entry_is_refused(entries: list[AuditEntry]) -> None:

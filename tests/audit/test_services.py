@@ -14,6 +14,8 @@ from escalate.audit.chain import verify_chain
 from escalate.audit.models import (
     GENESIS_HASH,
     HASHED_FIELDS,
+    INSTALLATION_CHAIN,
+    LEGACY_HASHED_FIELDS,
     AuditAction,
     AuditEntry,
     AuditResult,
@@ -21,6 +23,7 @@ from escalate.audit.models import (
 )
 from escalate.audit.services import AuditContextMiddleware, audit_record, client_ip
 from escalate.procedures.schema import Level
+from tests.audit.support import insert_legacy
 from tests.cases.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -36,12 +39,109 @@ def test_first_entry_starts_the_chain_and_the_next_links_to_it(world: World) -> 
         partnership_id=world.partnership.pk,
         ip="192.0.2.10",
     )
-    second = audit_record(actor=None, action=AuditAction.AUDIT_VERIFIED)
-    assert (first.sequence, second.sequence) == (1, 2)
-    assert first.prev_hash == GENESIS_HASH
+    second = audit_record(
+        actor=user, action=AuditAction.LIST_SEARCHED, partnership_id=world.partnership.pk
+    )
+    assert (first.chain, second.chain) == (world.partnership.pk, world.partnership.pk)
+    assert (first.chain_sequence, second.chain_sequence) == (1, 2)
+    assert first.sequence < second.sequence
+    assert first.prev_hash == GENESIS_HASH  # no legacy chain in a new installation
     assert second.prev_hash == first.hash
     assert len(first.hash) == 64 and int(first.hash, 16) >= 0
     assert first.hash == first.compute_hash()
+
+
+def test_each_entry_goes_in_its_partnerships_chain_else_its_actors_else_the_installations(
+    world: World, other_world: World
+) -> None:
+    ours = world.user("a", Level.PRACTITIONER)
+    theirs = other_world.user("a", Level.PRACTITIONER)
+    about_theirs = audit_record(
+        actor=ours, action=AuditAction.ACCESS_DENIED, partnership_id=other_world.partnership.pk
+    )
+    our_sign_in = audit_record(actor=ours, action=AuditAction.SIGN_IN, object_type="user")
+    their_sign_in = audit_record(actor=theirs, action=AuditAction.SIGN_IN, object_type="user")
+    no_one = audit_record(actor=None, action=AuditAction.SIGN_IN_FAILED)
+    admin = User.objects.create_user(username="sysadmin", email="s@test.invalid", password="x")
+    by_admin = audit_record(actor=admin, action=AuditAction.ADMIN_CHANGE)
+    assert about_theirs.chain == other_world.partnership.pk  # the record's partnership first
+    assert our_sign_in.chain == world.partnership.pk  # then the actor's
+    assert their_sign_in.chain == other_world.partnership.pk
+    assert (no_one.chain, by_admin.chain) == (INSTALLATION_CHAIN, INSTALLATION_CHAIN)
+    assert [e.chain_sequence for e in (about_theirs, their_sign_in)] == [1, 2]
+    assert [e.chain_sequence for e in (no_one, by_admin)] == [1, 2]
+    assert their_sign_in.prev_hash == about_theirs.hash
+    assert our_sign_in.prev_hash == GENESIS_HASH
+    assert verify_chain().ok
+
+
+def test_a_new_chain_starts_from_the_last_legacy_entry(world: World) -> None:
+    legacy = insert_legacy(3)
+    first = audit_record(actor=None, action=AuditAction.SIGN_IN_FAILED)
+    other = audit_record(actor=None, action=AuditAction.LIST_SEARCHED, partnership_id=7)
+    assert first.prev_hash == other.prev_hash == legacy[-1].hash
+    assert (first.chain_sequence, other.chain_sequence) == (1, 1)
+    assert first.sequence > legacy[-1].sequence
+    result = verify_chain()
+    assert result.ok, result.message
+    assert [(c.name, c.entries) for c in result.chains] == [
+        ("legacy", 3),
+        ("installation", 1),
+        ("partnership-7", 1),
+    ]
+
+
+# Hashes the previous release gave these two entries: legacy entries must keep verifying.
+LEGACY_VECTORS = [
+    (
+        {
+            "sequence": 41,
+            "at": dt.datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=dt.UTC),
+            "actor_id": 7,
+            "actor_username": "bu.north",
+            "actor_agency_id": 3,
+            "actor_partnership_id": 2,
+            "action": "escalation-viewed",
+            "object_type": "escalation",
+            "object_ref": "ESC-ABCD-EFGH",
+            "partnership_id": 2,
+            "ip": "2001:db8::1",
+            "result": "success",
+            "detail": {"page": "panels", "stage": 2},
+            "prev_hash": "ab" * 32,
+        },
+        "310650cc2a0e3edd9f2c08e763df73cf37c9e6d7b5a1076771e94bae9098120b",
+    ),
+    (
+        {
+            "sequence": 1,
+            "at": dt.datetime(2026, 11, 25, tzinfo=dt.UTC),
+            "actor_id": None,
+            "actor_username": "",
+            "actor_agency_id": None,
+            "actor_partnership_id": None,
+            "action": "sign-in-failed",
+            "object_type": "",
+            "object_ref": "",
+            "partnership_id": None,
+            "ip": None,
+            "result": "failed",
+            "detail": {},
+            "prev_hash": GENESIS_HASH,
+        },
+        "6996b2f7408f9fa881471404757cb294832f5ac60d1937f46f72c40586155af8",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fields", "digest"), LEGACY_VECTORS)
+def test_a_legacy_entry_hashes_as_it_always_did(fields: dict[str, object], digest: str) -> None:
+    legacy = AuditEntry(**fields)  # chain and chain_sequence empty
+    assert legacy.compute_hash() == digest
+    assert set(legacy.hash_payload()) == set(LEGACY_HASHED_FIELDS)
+    chained = AuditEntry(**fields, chain=2, chain_sequence=41)
+    assert set(chained.hash_payload()) == set(HASHED_FIELDS)
+    assert chained.compute_hash() != digest
 
 
 def test_an_entry_snapshots_who_acted_and_from_where(world: World) -> None:
@@ -149,13 +249,34 @@ def test_the_entry_is_written_only_if_the_callers_transaction_commits(world: Wor
         change_that_fails()
     assert not AuditEntry.objects.exists()
     entry = audit_record(actor=user, action=AuditAction.ESCALATION_CHANGED, object_ref="ESC-1")
-    assert entry.sequence == 1  # no gap left by the rolled-back entry
+    assert entry.chain_sequence == 1  # no gap in the chain left by the rolled-back entry
     assert verify_chain().ok
 
 
 def test_every_field_but_the_hash_is_hashed() -> None:
     concrete = {f.name for f in AuditEntry._meta.concrete_fields}
     assert concrete - {"hash"} == set(HASHED_FIELDS)
+
+
+def test_the_legacy_fields_are_frozen() -> None:
+    """Entries written before chains hash exactly these: never change this list."""
+    assert LEGACY_HASHED_FIELDS == (
+        "sequence",
+        "at",
+        "actor_id",
+        "actor_username",
+        "actor_agency_id",
+        "actor_partnership_id",
+        "action",
+        "object_type",
+        "object_ref",
+        "partnership_id",
+        "ip",
+        "result",
+        "detail",
+        "prev_hash",
+    )
+    assert set(HASHED_FIELDS) - set(LEGACY_HASHED_FIELDS) == {"chain", "chain_sequence"}
 
 
 def test_changing_any_hashed_field_changes_the_hash(db: None) -> None:
@@ -177,6 +298,8 @@ def test_changing_any_hashed_field_changes_the_hash(db: None) -> None:
         "result": AuditResult.REFUSED,
         "detail": {"x": 1},
         "prev_hash": "1" * 64,
+        "chain": 5,
+        "chain_sequence": 2,
     }
     assert set(changes) == set(HASHED_FIELDS)
     for name, value in changes.items():

@@ -7,13 +7,21 @@ agency or an escalation never touches the trail that describes them.
 Append-only is enforced twice: here (``save()`` inserts only; ``delete()`` and the queryset's
 ``update()``/``delete()``/``bulk_*`` refuse) and in the database (triggers installed by
 migration 0002 on SQLite and PostgreSQL refuse UPDATE, DELETE and, on PostgreSQL, TRUNCATE).
-Entries are only ever added by :func:`escalate.audit.services.audit_record`, which chains each
-to the one before by ``prev_hash``.
+Entries are only ever added by :func:`escalate.audit.services.audit_record` (or, for generated
+data, :func:`escalate.audit.services.append_many`), which chains each to the one before it in
+its chain by ``prev_hash``.
+
+The chains (ADR 0006): one per partnership (``chain`` is the partnership's id), one for the
+installation (``chain`` 0: entries about no partnership by no one in a partnership), and the
+*legacy* chain (``chain`` empty): every entry written before there were chains, one chain for
+the whole installation, hashed and verified as it always was. Every new chain's first entry
+links to the legacy chain's last.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import ipaddress
 import json
@@ -22,11 +30,14 @@ from typing import Any, NoReturn
 from django.db import models
 from django.db.models import Q
 
-#: ``prev_hash`` of the first entry.
+#: ``prev_hash`` of the first entry of a chain when there is no legacy chain before it.
 GENESIS_HASH = "0" * 64
 
+#: ``chain`` of the installation's chain: entries with no partnership, by no one in one.
+INSTALLATION_CHAIN = 0
+
 APPEND_ONLY = "Audit entries are append-only: they are never changed or deleted."
-CREATE_THROUGH_SERVICE = "Add audit entries one at a time with audit_record()."
+CREATE_THROUGH_SERVICE = "Add audit entries with audit_record() (append_many() for generated data)."
 
 
 class AppendOnlyError(Exception):
@@ -84,10 +95,9 @@ class ObjectType(models.TextChoices):
     NOTIFICATION = "notification", "Notification"
 
 
-#: The fields the hash covers, in the canonical JSON (keys sorted). Every concrete field but
-#: ``hash`` itself; a test fails if a field is added without deciding whether it belongs here
-#: (adding one changes how new entries hash, so old entries must keep hashing without it).
-HASHED_FIELDS = (
+#: The fields the hash of a *legacy* entry covers (one written before chains: ``chain`` is
+#: empty), in the canonical JSON (keys sorted). Frozen: those entries must keep verifying.
+LEGACY_HASHED_FIELDS = (
     "sequence",
     "at",
     "actor_id",
@@ -104,6 +114,12 @@ HASHED_FIELDS = (
     "prev_hash",
 )
 
+#: The fields the hash of every entry written in a chain covers: every concrete field but
+#: ``hash`` itself. A test fails if a field is added without deciding whether it belongs here
+#: (adding one changes how new entries hash: entries already written must keep hashing
+#: without it, as legacy entries hash without ``chain`` and ``chain_sequence``).
+HASHED_FIELDS = (*LEGACY_HASHED_FIELDS, "chain", "chain_sequence")
+
 
 def canonical_at(value: dt.datetime) -> str:
     if value.tzinfo is None:
@@ -111,6 +127,7 @@ def canonical_at(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_ip(value: str | None) -> str | None:
     """The address's bytes in hex (8 digits for IPv4, 32 for IPv6): the same whatever textual
     form the database returns it in, and whatever Python's ``str()`` of an address becomes."""
@@ -123,6 +140,53 @@ def canonical_json(payload: dict[str, Any]) -> bytes:
     return json.dumps(
         payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
     ).encode("ascii")
+
+
+def hash_payload_of(values: dict[str, Any]) -> dict[str, Any]:
+    """What is hashed of an entry whose field values are ``values`` (a dict by field name):
+    the legacy fields for an entry with no chain, every hashed field for the others."""
+    names = LEGACY_HASHED_FIELDS if values["chain"] is None else HASHED_FIELDS
+    payload = {name: values[name] for name in names}
+    payload["at"] = canonical_at(values["at"])
+    payload["ip"] = canonical_ip(values["ip"])
+    return payload
+
+
+def hash_of(values: dict[str, Any]) -> str:
+    """The hash an entry with these field values must carry."""
+    return hashlib.sha256(canonical_json(hash_payload_of(values))).hexdigest()
+
+
+def chain_of(partnership_id: int | None, actor_partnership_id: int | None) -> int:
+    """The chain a new entry goes in: the record's partnership, else the acting person's
+    partnership (their sign-ins, their account), else the installation's chain."""
+    if partnership_id is not None:
+        return partnership_id
+    if actor_partnership_id is not None:
+        return actor_partnership_id
+    return INSTALLATION_CHAIN
+
+
+def chain_name(chain: int | None) -> str:
+    """``legacy``, ``installation`` or ``partnership-<id>``: how the verification names it."""
+    if chain is None:
+        return "legacy"
+    if chain == INSTALLATION_CHAIN:
+        return "installation"
+    return f"partnership-{chain}"
+
+
+def parse_chain_name(text: str) -> int | None:
+    """The inverse of :func:`chain_name`; ``ValueError`` for anything else."""
+    text = text.strip().lower()
+    if text == "legacy":
+        return None
+    if text == "installation":
+        return INSTALLATION_CHAIN
+    prefix, _, number = text.partition("-")
+    if prefix == "partnership" and number.isdigit() and int(number) > 0:
+        return int(number)
+    raise ValueError(f"{text!r} is not a chain: say legacy, installation or partnership-<id>.")
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
@@ -155,7 +219,9 @@ AuditEntryManager = models.Manager.from_queryset(AuditEntryQuerySet)
 
 class AuditEntry(models.Model):
     sequence = models.PositiveBigIntegerField(
-        primary_key=True, help_text="1, 2, 3, ... with no gaps: a gap means a deleted entry."
+        primary_key=True,
+        help_text="Increases across the whole trail. Legacy entries: 1, 2, 3, ... with no gaps; "
+        "since chains, gaps are allowed (chain_sequence is the gapless one).",
     )
     at = models.DateTimeField(help_text="When, in UTC.")
 
@@ -184,6 +250,18 @@ class AuditEntry(models.Model):
         default=dict, blank=True, help_text="References, ids and enum values only."
     )
 
+    # Which chain, and where in it (both empty for legacy entries).
+    chain = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The partnership's id, 0 for the installation; empty for legacy entries.",
+    )
+    chain_sequence = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="1, 2, 3, ... within the chain with no gaps: a gap means a deleted entry.",
+    )
+
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -195,9 +273,21 @@ class AuditEntry(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_ref"], name="audit_object"),
             models.Index(fields=["action", "partnership_id"], name="audit_action_partnership"),
+            # The legacy chain in order, and its head (where every new chain starts).
+            models.Index(
+                fields=["sequence"], condition=Q(chain__isnull=True), name="audit_legacy_chain"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(sequence__gte=1), name="audit_sequence_positive"),
+            # Finds a chain's head, and makes a forked chain (two entries at one place)
+            # impossible whatever a writer's isolation level. Partial, so that SQLite creates
+            # it as an index instead of rebuilding the table (which would drop its triggers).
+            models.UniqueConstraint(
+                fields=["chain", "chain_sequence"],
+                condition=Q(chain__isnull=False),
+                name="audit_chain_position",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -216,11 +306,12 @@ class AuditEntry(models.Model):
 
     # -- the chain ----------------------------------------------------------------------
 
+    @property
+    def chain_name(self) -> str:
+        return chain_name(self.chain)
+
     def hash_payload(self) -> dict[str, Any]:
-        payload: dict[str, Any] = {name: getattr(self, name) for name in HASHED_FIELDS}
-        payload["at"] = canonical_at(self.at)
-        payload["ip"] = canonical_ip(self.ip)
-        return payload
+        return hash_payload_of({name: getattr(self, name) for name in HASHED_FIELDS})
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(canonical_json(self.hash_payload())).hexdigest()
+        return hash_of({name: getattr(self, name) for name in HASHED_FIELDS})

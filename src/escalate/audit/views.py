@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -12,6 +11,7 @@ from escalate.audit import selectors
 from escalate.audit.models import AuditAction, AuditResult, ObjectType
 from escalate.audit.services import audit_record
 from escalate.cases import access
+from escalate.web import paging
 
 GET_ONLY = require_http_methods(["GET", "HEAD"])
 PER_PAGE = 50
@@ -33,7 +33,7 @@ def escalation_trail(request: HttpRequest, reference: str) -> HttpResponse:
             detail={"page": "escalation-trail"},
         )
         raise Http404 from None
-    page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+    page = paging.paginate(request, entries, per_page=PER_PAGE)
     shown = selectors.rows(page.object_list)  # read before this view is itself recorded
     audit_record(
         actor=request.user,
@@ -61,8 +61,8 @@ def views_of_our_cases(request: HttpRequest) -> HttpResponse:
     person = access.person_of(request.user)
     if person is None:
         raise Http404
-    page = Paginator(selectors.views_of_our_cases_for(request.user), PER_PAGE).get_page(
-        request.GET.get("page")
+    page = paging.paginate(
+        request, selectors.views_of_our_cases_for(request.user), per_page=PER_PAGE
     )
     shown = selectors.rows(page.object_list)
     audit_record(

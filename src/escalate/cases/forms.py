@@ -457,6 +457,7 @@ class FilterForm(forms.Form):
     category = forms.ChoiceField(label="Category", required=False, choices=[])
     overdue = forms.BooleanField(label="Only overdue", required=False)
     immediate_risk = forms.BooleanField(label="Only open at immediate risk", required=False)
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=[])
 
 
 class RecordFilterForm(forms.Form):

@@ -56,6 +56,11 @@ class Status(models.TextChoices):
     DECIDED = "decided", "Decided at the top stage"
 
 
+#: The lists' two orders, as index fields: next due (nothing due last), then newest raised.
+_BY_DUE = ["partnership", "next_due_on", "-raised_on", "id"]
+_BY_RAISED = ["partnership", "-raised_on", "-id"]
+
+
 class Escalation(models.Model):
     reference = models.CharField(max_length=20, unique=True, default=new_reference, editable=False)
     partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
@@ -117,9 +122,29 @@ class Escalation(models.Model):
 
     class Meta:
         ordering = ["-raised_on", "-id"]
+        # The lists' orders (escalate.cases.selectors, ListSort), each ending on the id, with
+        # the columns the lists filter on after them, so that a page's ids and a list's count
+        # are read from the index alone (docs/performance.md, "Lists").
         indexes = [
             models.Index(fields=["partnership", "status"]),
             models.Index(fields=["status", "next_due_on"]),
+            models.Index(
+                fields=[*_BY_DUE, "status", "current_stage", "immediate_risk"],
+                name="esc_list_by_due",
+            ),
+            models.Index(
+                fields=[*_BY_RAISED, "status", "current_stage", "immediate_risk", "next_due_on"],
+                name="esc_list_by_raised",
+            ),
+            # Open escalations only: the overdue and awaiting lists and the home page's counts.
+            models.Index(
+                fields=[*_BY_DUE, "current_stage", "immediate_risk"],
+                condition=Q(status="open"),
+                name="esc_open_by_due",
+            ),
+            models.Index(
+                fields=_BY_DUE, condition=Q(status="open", immediate_risk=True), name="esc_at_risk"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -156,13 +181,16 @@ class Party(models.Model):
     """An agency party to an escalation. Access to the record follows these rows."""
 
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="parties")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    # Indexed with the escalation (``party_by_agency``): an agency's escalations, read from
+    # the index alone for the lists and counts of everyone but the business unit.
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", db_index=False)
     role = models.CharField(max_length=20, choices=PartyRole.choices)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["escalation", "agency"], name="agency_party_once")
         ]
+        indexes = [models.Index(fields=["agency", "escalation"], name="party_by_agency")]
 
     def __str__(self) -> str:
         return f"{self.escalation_id}: {self.role} {self.agency_id}"

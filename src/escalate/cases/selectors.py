@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import OrderBy
 
 from escalate.cases import access, rules
 from escalate.cases.models import REFERENCE_RE, Entry, Escalation, Party, Status
@@ -23,6 +25,40 @@ def escalation_visible_to(user: object) -> QuerySet[Escalation]:
     return Escalation.objects.filter(access.visible_q(access.person_of(user)))
 
 
+class ListSort(StrEnum):
+    """How a list is ordered: each order has an index that fits it (cases migration 0007), and
+    ends on the id, so that every escalation has one place and appears on exactly one page."""
+
+    DUE = "due"
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
+SORT_LABELS = {
+    ListSort.DUE: "Soonest due first",
+    ListSort.NEWEST: "Newest raised first",
+    ListSort.OLDEST: "Oldest raised first",
+}
+
+_ORDER: dict[ListSort, tuple[OrderBy, ...]] = {
+    # Nothing due (a closed escalation) last, on SQLite as on PostgreSQL.
+    ListSort.DUE: (F("next_due_on").asc(nulls_last=True), F("raised_on").desc(), F("id").asc()),
+    ListSort.NEWEST: (F("raised_on").desc(), F("id").desc()),
+    ListSort.OLDEST: (F("raised_on").asc(), F("id").asc()),
+}
+
+#: The columns a list row shows, and no others (the issue, risk and aim stay on disk).
+LIST_COLUMNS = (
+    "reference",
+    "status",
+    "current_stage",
+    "next_due_on",
+    "immediate_risk",
+    "raising_agency__name",
+    "receiving_agency__name",
+)
+
+
 @dataclass(frozen=True)
 class ListFilters:
     stage: int | None = None
@@ -34,23 +70,22 @@ class ListFilters:
     mine: bool = False
     awaiting: bool = False
     immediate_risk: bool = False
+    sort: ListSort = ListSort.DUE
 
 
-def escalation_list_for(user: object, filters: ListFilters, today: dt.date) -> QuerySet[Escalation]:
+def escalation_matches(user: object, filters: ListFilters, today: dt.date) -> QuerySet[Escalation]:
+    """The escalations a list shows, in no order and with no columns chosen: what its count
+    counts (an index answers it: see migration 0007)."""
     person = access.person_of(user)
-    qs = (
-        escalation_visible_to(user)
-        .select_related("raising_agency", "receiving_agency")
-        .annotate(
-            at_immediate_risk=ExpressionWrapper(immediate_risk_q(), output_field=BooleanField())
-        )
-    )
+    qs = escalation_visible_to(user)
     if filters.stage is not None:
         qs = qs.filter(current_stage=filters.stage)
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.agency_id is not None:
-        qs = qs.filter(parties__agency_id=filters.agency_id).distinct()
+        qs = qs.filter(
+            Exists(Party.objects.filter(escalation=OuterRef("pk"), agency_id=filters.agency_id))
+        )
     if filters.category:
         qs = qs.filter(category=filters.category)
     if filters.overdue:
@@ -65,7 +100,37 @@ def escalation_list_for(user: object, filters: ListFilters, today: dt.date) -> Q
         qs = qs.filter(Q(raising_person=person) | Q(receiving_person=person))
     if filters.awaiting and person is not None:
         qs = qs.filter(awaiting_q(person))
-    return qs.order_by("next_due_on", "-raised_on", "pk")
+    return qs
+
+
+def list_rows(matches: QuerySet[Escalation], sort: ListSort) -> QuerySet[Escalation]:
+    """``matches`` in a list's order, reading only the columns a row shows (``LIST_COLUMNS``,
+    the agencies' names joined in the same query)."""
+    return (
+        matches.select_related("raising_agency", "receiving_agency")
+        .only(*LIST_COLUMNS)
+        .order_by(*_ORDER[sort])
+    )
+
+
+class ListPages:
+    """A list read a page at a time (give it to :func:`escalate.web.paging.paginate`): first the
+    page's ids, in the list's order, from the index that fits the order (on PostgreSQL an
+    index-only scan, however deep the page: the rows skipped to reach it are never read from
+    the table), then only those rows, with the columns they show."""
+
+    def __init__(self, matches: QuerySet[Escalation], sort: ListSort) -> None:
+        self.matches = matches
+        self.sort = sort
+
+    def __getitem__(self, window: slice) -> list[Escalation]:
+        ids = self.matches.order_by(*_ORDER[self.sort]).values("id")[window]
+        return list(list_rows(Escalation.objects.filter(id__in=ids), self.sort))
+
+
+def escalation_list_for(user: object, filters: ListFilters, today: dt.date) -> QuerySet[Escalation]:
+    """The rows of a list: :func:`escalation_matches` through :func:`list_rows`."""
+    return list_rows(escalation_matches(user, filters, today), filters.sort)
 
 
 def overdue_q(today: dt.date) -> Q:
@@ -80,17 +145,23 @@ def immediate_risk_q() -> Q:
 
 
 def at_immediate_risk(escalation: Escalation) -> bool:
-    """:func:`immediate_risk_q` for one escalation in hand."""
+    """:func:`immediate_risk_q` for one escalation in hand (list rows too)."""
     return escalation.immediate_risk and escalation.status == Status.OPEN
 
 
 def escalation_counts_for(user: object, today: dt.date) -> dict[str, int]:
-    """How many escalations the user can see are open, overdue and open at immediate risk
-    (one query)."""
-    return escalation_visible_to(user).aggregate(
-        open=Count("pk", filter=Q(status=Status.OPEN)),
-        overdue=Count("pk", filter=overdue_q(today)),
-        immediate_risk=Count("pk", filter=immediate_risk_q()),
+    """How many escalations the user can see are open, overdue and open at immediate risk, in
+    one query over the open ones only: on PostgreSQL an index-only scan of the partial index
+    of open escalations (``esc_open_by_due``, which holds the partnership, the next due date
+    and the immediate-risk flag), never a scan of the partnership's closed escalations."""
+    return (
+        escalation_visible_to(user)
+        .filter(status=Status.OPEN)
+        .aggregate(
+            open=Count("id"),
+            overdue=Count("id", filter=Q(next_due_on__lt=today)),
+            immediate_risk=Count("id", filter=Q(immediate_risk=True)),
+        )
     )
 
 

@@ -25,6 +25,7 @@ from escalate.documents.selectors import forms_for as forms_section
 from escalate.procedures import flowchart, words
 from escalate.procedures import lifecycle as lc
 from escalate.procedures.schema import Procedure
+from escalate.web import paging
 
 GET_ONLY = require_http_methods(["GET", "HEAD"])
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
@@ -117,6 +118,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
     filter_form.fields["category"].choices = [("", "Any category")] + [  # type: ignore[attr-defined]
         (c.id, c.name) for c in procedure.categories
     ]
+    filter_form.fields["sort"].choices = list(selectors.SORT_LABELS.items())  # type: ignore[attr-defined]
     data: dict[str, Any] = {}
     if filter_form.is_bound and filter_form.is_valid():
         data = filter_form.cleaned_data
@@ -130,9 +132,11 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
         mine=base.mine,
         awaiting=base.awaiting,
         immediate_risk=bool(data.get("immediate_risk")),
+        sort=selectors.ListSort(data.get("sort") or selectors.ListSort.DUE),
     )
     today = timekeeping.today()
-    rows = list(selectors.escalation_list_for(request.user, filters, today)[:200])
+    matches = selectors.escalation_matches(request.user, filters, today)
+    page = paging.paginate(request, selectors.ListPages(matches, filters.sort), count=matches)
     audit_record(
         actor=request.user,
         action=AuditAction.LIST_SEARCHED,
@@ -146,7 +150,9 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
             "overdue": filters.overdue,
             "immediate_risk": filters.immediate_risk,
             "reference": reference_or_blank(filters.reference),
-            "results": len(rows),
+            "sort": filters.sort.value,
+            "page_number": page.number,
+            "results": page.total,
         },
     )
     categories = {c.id: c.name for c in procedure.categories}
@@ -158,7 +164,9 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
             "view": view,
             "views": [(k, v[0]) for k, v in LIST_VIEWS.items()],
             "filter_form": filter_form,
-            "rows": rows,
+            "caption": f"{title}, {selectors.SORT_LABELS[filters.sort].lower()}",
+            "page": page,
+            "sort": filters.sort.value,
             "today": today,
             "categories": categories,
         },

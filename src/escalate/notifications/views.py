@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +24,7 @@ from escalate.directory.models import Person
 from escalate.notifications import feeds, forms, selectors, services
 from escalate.notifications import messages as wording
 from escalate.notifications.models import Delivery, Notification, Status
+from escalate.web import paging
 
 GET_ONLY = require_http_methods(["GET", "HEAD"])
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
@@ -84,7 +84,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     person = _person_or_404(request)
     now = timekeeping.now()
     inbox = selectors.inbox_for(person, now=now)
-    page = Paginator(inbox, PER_PAGE).get_page(request.GET.get("page"))
+    page = paging.paginate(request, inbox, per_page=PER_PAGE)
     return render(
         request,
         "notifications/list.html",
@@ -211,7 +211,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     if filter_form.is_bound and filter_form.is_valid():
         status = filter_form.cleaned_data["status"]
     rows = selectors.outbox_for(person, status or None)
-    page = Paginator(rows, OUTBOX_PER_PAGE).get_page(request.GET.get("page"))
+    page = paging.paginate(request, rows, per_page=OUTBOX_PER_PAGE)
     return render(
         request,
         "notifications/outbox.html",

@@ -12,7 +12,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/escalate
 PORT ?= 8000
 
 .PHONY: run plan test setup frontend chromium lint typecheck unit unit-postgres check-deploy \
-        bench bench-sweep bench-first-page clean
+        bench bench-sweep bench-first-page bench-load clean
 
 # uv lives in its own small virtual environment so that syncing .venv never touches it.
 $(UV):
@@ -85,6 +85,11 @@ bench-sweep: setup
 # A fresh web worker's boot and first escalation page (the demo, in a SQLite file of its own).
 bench-first-page: setup frontend
 	.venv/bin/python benchmarks/first_page.py
+
+# The pages under load at 100,000 escalations (gunicorn, autocannon), each against a bare Django
+# view in the same round, on PostgreSQL database escalate_scale (generated on the first run, kept).
+bench-load: setup frontend
+	.venv/bin/python benchmarks/load.py
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules \

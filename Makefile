@@ -12,7 +12,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/escalate
 PORT ?= 8000
 
 .PHONY: run plan test setup frontend chromium lint typecheck unit unit-postgres check-deploy \
-        bench bench-sweep bench-first-page bench-load clean
+        bench bench-sweep bench-first-page bench-load bench-audit-locks clean
 
 # uv lives in its own small virtual environment so that syncing .venv never touches it.
 $(UV):
@@ -90,6 +90,10 @@ bench-first-page: setup frontend
 # view in the same round, on PostgreSQL database escalate_scale (generated on the first run, kept).
 bench-load: setup frontend
 	.venv/bin/python benchmarks/load.py
+
+# Audited escalation pages of four partnerships at once (4 workers): any wait on a shared lock?
+bench-audit-locks: setup frontend
+	.venv/bin/python benchmarks/audit_locks.py
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules \

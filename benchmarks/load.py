@@ -325,15 +325,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], worker_class: str, *extra: str) -> Iterator[str]:
-    """``app`` served by gunicorn with 2 workers on loopback, each handling one request at a
-    time; yields its base URL."""
+def gunicorn(
+    app: str, env: dict[str, str], worker_class: str, *extra: str, workers: int = WORKERS
+) -> Iterator[str]:
+    """``app`` served by gunicorn with ``workers`` workers (2) on loopback, each handling one
+    request at a time; yields its base URL."""
     port = free_port()
     command = [
         str(GUNICORN),
         app,
         "--workers",
-        str(WORKERS),
+        str(workers),
         "--worker-class",
         worker_class,
         "--bind",

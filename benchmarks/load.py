@@ -42,6 +42,7 @@ with the bare view.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
@@ -67,6 +68,7 @@ DEFAULT_ESCALATIONS = 100_000
 DEFAULT_DURATION = 10
 DEFAULT_CONNECTIONS = 8
 WORKERS = 2
+BREAKDOWN_REQUESTS = 60
 WORKER_CLASSES = ("gthread", "sync")
 KEEP_ALIVE_SECONDS = 10
 WARM_UP_SECONDS = 3
@@ -315,6 +317,90 @@ def queries(page: Page) -> Queries:
     )
 
 
+@dataclass(frozen=True)
+class Breakdown:
+    total_ms: float
+    sql_ms: float
+    template_ms: float
+
+    @property
+    def python_ms(self) -> float:
+        """Middleware, the view's own work and building the queries (the ORM)."""
+        return self.total_ms - self.sql_ms - self.template_ms
+
+
+def breakdown(page: Page, requests: int = BREAKDOWN_REQUESTS) -> Breakdown:
+    """Where one request's time goes, the page served in this process by the WSGI application
+    the servers run (one thread, no network): the database (time inside the driver, commits
+    included), the templates, and the rest."""
+    from django.db import connection
+    from django.template.backends import django as backend
+
+    import escalate.config.wsgi as wsgi
+
+    spent = {"sql": 0.0, "template": 0.0}
+
+    def sql_timer(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent["sql"] += time.perf_counter() - start
+
+    render = backend.Template.render
+
+    def timed_render(self: Any, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return render(self, *args, **kwargs)
+        finally:
+            spent["template"] += time.perf_counter() - start
+
+    path, _, query = page.path.partition("?")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "443",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_COOKIE": page.cookie,
+        "HTTP_X_FORWARDED_PROTO": "https",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "https",
+        "wsgi.errors": sys.stderr,
+    }
+
+    def get() -> None:
+        status: list[str] = []
+        request = {**environ, "wsgi.input": io.BytesIO(b"")}
+
+        def start_response(line: str, headers: Any, exc_info: Any = None) -> Any:
+            status.append(line)
+            return lambda data: None
+
+        b"".join(wsgi.application(request, start_response))
+        if not status[0].startswith("200"):
+            raise SystemExit(f"{page.name}: answered {status[0]} in-process")
+
+    for _ in range(10):
+        get()
+    backend.Template.render = timed_render  # type: ignore[method-assign]
+    try:
+        with connection.execute_wrapper(sql_timer):
+            start = time.perf_counter()
+            for _ in range(requests):
+                get()
+            total = time.perf_counter() - start
+    finally:
+        backend.Template.render = render  # type: ignore[method-assign]
+    return Breakdown(
+        total_ms=total * 1000 / requests,
+        sql_ms=spent["sql"] * 1000 / requests,
+        template_ms=spent["template"] * 1000 / requests,
+    )
+
+
 # -- serving and driving ------------------------------------------------------------------------
 
 
@@ -460,6 +546,14 @@ def main(argv: list[str] | None = None) -> int:
     describe(args.worker_class)
     targets = pages()
     measured = {page.name: queries(page) for page in targets}
+    print(f"\nwhere a request's time goes, served in this process ({BREAKDOWN_REQUESTS} requests):")
+    print(f"{'page':<34} {'total':>8} {'database':>9} {'templates':>10} {'Python':>8}")
+    for page in targets:
+        b = breakdown(page)
+        print(
+            f"{page.name:<34} {b.total_ms:>6.1f}ms {b.sql_ms:>7.1f}ms {b.template_ms:>8.1f}ms "
+            f"{b.python_ms:>6.1f}ms"
+        )
     env = server_environment(args.database_url, secret_key)
     bare_env = dict(os.environ, DJANGO_SETTINGS_MODULE="bare.settings")
     forwarded = {"X-Forwarded-Proto": "https"}

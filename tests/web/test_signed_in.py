@@ -56,7 +56,8 @@ def _through_middleware(client: Client, view: Any) -> HttpResponse:
         settings.SESSION_COOKIE_NAME
     ].value
     handler = SessionMiddleware(AuthenticationMiddleware(SecondFactorMiddleware(view)))
-    response: HttpResponse = handler(request)
+    response = handler(request)
+    assert isinstance(response, HttpResponse)
     return response
 
 
@@ -99,7 +100,7 @@ def test_the_unread_count_comes_with_the_user(person: Person) -> None:
     Notification.objects.create(key="two", sent_at=now, **base)
     Notification.objects.create(key="read", sent_at=now, read_at=now, **base)
     Notification.objects.create(key="later", sent_at=now + dt.timedelta(hours=1), **base)
-    user = load_user(person.user.pk)
+    user = load_user(_account(person).pk)
     assert user is not None
     with CaptureQueriesContext(connection) as queries:
         context = site(_request_for(user))
@@ -185,8 +186,14 @@ def test_a_recovery_code_device_verifies_and_is_loaded_only_when_read(person: Pe
 
 def test_the_backend_refuses_inactive_and_unknown_accounts(person: Person) -> None:
     backend = SignedInBackend()
-    assert backend.get_user(person.user.pk) is not None
+    account = _account(person)
+    assert backend.get_user(account.pk) is not None
     assert backend.get_user(10_000_000) is None
     assert backend.get_user("not a number") is None
-    User.objects.filter(pk=person.user.pk).update(is_active=False)
-    assert backend.get_user(person.user.pk) is None
+    User.objects.filter(pk=account.pk).update(is_active=False)
+    assert backend.get_user(account.pk) is None
+
+
+def _account(person: Person) -> User:
+    assert person.user is not None
+    return person.user

@@ -24,6 +24,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
@@ -148,6 +149,29 @@ class NewEscalation:
     other_agency_ids: tuple[int, ...] = field(default_factory=tuple)
 
 
+def raised_fields(data: NewEscalation, state: lc.EscalationState) -> dict[str, Any]:
+    """The escalation's fields that are what its raiser gave, as the raise stores them (the
+    service, and the scale data set, which must store exactly what the service would)."""
+    return {
+        "subject_kind": data.subject_kind,
+        "subject_name": data.subject_name,
+        "subject_reference_kind": data.subject_reference_kind,
+        "subject_reference": data.subject_reference,
+        "subject_reference_key": reference_key(data.subject_reference),
+        "category": data.category,
+        "source": data.source,
+        "source_detail": data.source_detail,
+        "receiving_practitioner": data.receiving_practitioner,
+        "issue": data.issue,
+        "risk": data.risk,
+        "aim": data.aim,
+        "immediate_risk": data.immediate_risk,
+        "immediate_risk_reason": state.immediate_risk_reason or "",
+        "route_taken": data.route_taken if data.immediate_risk else "",
+        "outset_on": data.outset_on,
+    }
+
+
 def escalation_raise(
     *, actor: Actor, data: NewEscalation, today: dt.date, now: dt.datetime | None = None
 ) -> Escalation:
@@ -200,26 +224,11 @@ def _raise(*, actor: Actor, data: NewEscalation, today: dt.date, now: dt.datetim
         escalation = Escalation.objects.create(
             partnership=partnership,
             procedure_key=procedure.key,
-            subject_kind=data.subject_kind,
-            subject_name=data.subject_name,
-            subject_reference_kind=data.subject_reference_kind,
-            subject_reference=data.subject_reference,
-            subject_reference_key=reference_key(data.subject_reference),
-            category=data.category,
-            source=data.source,
-            source_detail=data.source_detail,
+            **raised_fields(data, state),
             raising_agency=person.agency,
             raising_person=person,
             receiving_agency=receiving,
-            receiving_practitioner=data.receiving_practitioner,
             receiving_person=selectors.person_named(receiving.pk, data.receiving_practitioner),
-            issue=data.issue,
-            risk=data.risk,
-            aim=data.aim,
-            immediate_risk=data.immediate_risk,
-            immediate_risk_reason=state.immediate_risk_reason or "",
-            route_taken=data.route_taken if data.immediate_risk else "",
-            outset_on=data.outset_on,
             raised_on=today,
             raised_by=actor.user,
             start_stage=state.start_stage,

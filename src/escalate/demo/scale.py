@@ -68,7 +68,6 @@ from escalate.cases.models import (
     SubjectKind,
 )
 from escalate.cases.nhs import format_nhs_number, nhs_check_digit
-from escalate.cases.references import reference_key
 from escalate.demo.scenario import ADULT_STORIES, CHILD_STORIES, JOB_TITLES, LEVELS, Story
 from escalate.directory.models import (
     LEVEL_RANK,
@@ -1059,26 +1058,11 @@ class _Rows:
             reference=planned.reference,
             partnership_id=world.partnership.pk,
             procedure_key=world.procedure.key,
-            subject_kind=data.subject_kind,
-            subject_name=data.subject_name,
-            subject_reference_kind=data.subject_reference_kind,
-            subject_reference=data.subject_reference,
-            subject_reference_key=reference_key(data.subject_reference),
-            category=data.category,
-            source=data.source,
-            source_detail=data.source_detail,
+            **cs.raised_fields(data, state),
             raising_agency_id=raiser.agency_id,
             raising_person_id=raiser.pk,
             receiving_agency_id=data.receiving_agency_id,
             receiving_person_id=planned.receiver.pk,  # named uniquely: person_named finds them
-            receiving_practitioner=data.receiving_practitioner,
-            issue=data.issue,
-            risk=data.risk,
-            aim=data.aim,
-            immediate_risk=data.immediate_risk,
-            immediate_risk_reason=state.immediate_risk_reason or "",
-            route_taken=data.route_taken if data.immediate_risk else "",
-            outset_on=data.outset_on,
             raised_on=planned.raised_on,
             raised_by_id=raiser.user_id,
             status=state.status.value,

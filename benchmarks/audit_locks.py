@@ -85,22 +85,11 @@ def escalation_pages(count: int) -> list[load.Page]:
     """An open escalation's page per partnership, for a practitioner of its raising agency."""
     from django.conf import settings
 
-    from escalate.cases.models import Escalation, Status
     from escalate.directory.models import Partnership
 
     found = []
     for partnership in Partnership.objects.order_by("pk")[:count]:
-        escalation = (
-            Escalation.objects.filter(
-                partnership=partnership,
-                status=Status.OPEN,
-                raising_person__level="practitioner",
-                raising_person__user__username__endswith=".1",
-            )
-            .select_related("raising_person__user")
-            .order_by("pk")
-            .first()
-        )
+        escalation = load.practitioners_escalation(partnership.pk)
         if escalation is None or escalation.raising_person is None:
             continue
         user: Any = escalation.raising_person.user

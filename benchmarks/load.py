@@ -214,12 +214,31 @@ def sign_in(user: Any) -> str:
     return str(store.session_key)
 
 
+def practitioners_escalation(partnership_id: int) -> Any:
+    """A benchmark practitioner's own open escalation with the longest record (the heaviest
+    page of its kind), with its raiser's account: the generator's practitioner 1 of each
+    agency has a password. None if the partnership has none."""
+    from escalate.cases.models import Escalation, Status
+
+    return (
+        Escalation.objects.filter(
+            partnership_id=partnership_id,
+            status=Status.OPEN,
+            raising_person__level="practitioner",
+            raising_person__user__username__endswith=".1",
+        )
+        .select_related("raising_person__user")
+        .order_by("-version", "pk")
+        .first()
+    )
+
+
 def pages() -> list[Page]:
     """The pages of issue 11, as the people who use them: the business unit's home and lists
     and a search by reference; a practitioner's escalation page."""
     from django.conf import settings
 
-    from escalate.cases.models import Escalation, Status
+    from escalate.cases.models import Escalation
     from escalate.demo.scale import SCALE_EMAIL_DOMAIN
     from escalate.directory.models import Person
 
@@ -232,19 +251,7 @@ def pages() -> list[Page]:
     if manager is None or manager.user is None:
         raise SystemExit("no generated business manager: is this a generate_scale_data database?")
     partnership = manager.agency.partnership_id
-    # A benchmark practitioner's own open escalation with the longest record (the heaviest
-    # page of its kind): the generator's practitioner 1 of each agency.
-    escalation = (
-        Escalation.objects.filter(
-            partnership_id=partnership,
-            status=Status.OPEN,
-            raising_person__level="practitioner",
-            raising_person__user__username__endswith=".1",
-        )
-        .select_related("raising_person__user")
-        .order_by("-version", "pk")
-        .first()
-    )
+    escalation = practitioners_escalation(partnership)
     if escalation is None or escalation.raising_person is None:
         raise SystemExit("no benchmark practitioner has raised an open escalation")
     practitioner = escalation.raising_person

@@ -139,8 +139,7 @@ def overdue_q(today: dt.date) -> Q:
 
 
 def immediate_risk_q() -> Q:
-    """Raised for a person at immediate risk of significant harm, and not yet closed (lists
-    carry it as ``at_immediate_risk``)."""
+    """Raised for a person at immediate risk of significant harm, and not yet closed."""
     return Q(status=Status.OPEN, immediate_risk=True)
 
 
@@ -159,8 +158,8 @@ def escalation_counts_for(user: object, today: dt.date) -> dict[str, int]:
         .filter(status=Status.OPEN)
         .aggregate(
             open=Count("id"),
-            overdue=Count("id", filter=Q(next_due_on__lt=today)),
-            immediate_risk=Count("id", filter=Q(immediate_risk=True)),
+            overdue=Count("id", filter=overdue_q(today)),
+            immediate_risk=Count("id", filter=immediate_risk_q()),
         )
     )
 

@@ -37,13 +37,11 @@ SETTINGS = "escalate.config.settings.local"
 
 # Run in a set-up interpreter: a session for a practitioner party to an open escalation.
 _SESSION = textwrap.dedent(
-    """
-    import django, json
+    f"""
+    import django, json, sys
     django.setup()
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+    from load import sign_in  # the load benchmark's signed-in, verified session
     from escalate.cases.models import Escalation, Status
     from escalate.directory.models import Person
     esc = (
@@ -54,17 +52,7 @@ _SESSION = textwrap.dedent(
         Person.objects.filter(agency_id=esc.raising_agency_id, is_active=True, user__isnull=False)
         .select_related("user").order_by("pk").first()
     )
-    user = person.user
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Benchmark", confirmed=True)
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "escalate.web.signed_in.SignedInBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.create()
-    print(json.dumps({"session": session.session_key, "reference": esc.reference}))
+    print(json.dumps({{"session": sign_in(person.user), "reference": esc.reference}}))
     """
 )
 

@@ -30,6 +30,9 @@ What it does:
 4. For each page, one round: the bare view, then the page, each driven by ``autocannon -c C
    -d S`` (npm, a separate process) on loopback; noise hits both alike. Every response of
    every run must be a 200: the script fails loudly otherwise.
+   The same is done for **the floor of an audited page** (``benchmarks/floor``: the
+   production settings, no middleware, one view that reads the session and appends an audit
+   entry, nothing else), as the escalation page's viewer: no audited page can serve more.
 5. Prints a table: page, requests a second, p50 and p99 latency, the bare view's requests a
    second in the same round, the page's share of it, its queries, their time and the slowest;
    then each page against the targets of issue 11 (15 % of the bare view, p99 under 100 ms).
@@ -289,6 +292,25 @@ class Queries:
     total_ms: float
     slowest_ms: float
     slowest_sql: str
+
+
+def floor_page(page: Page) -> Page:
+    """The floor of an audited page (``benchmarks/floor``), as the viewer of ``page`` (an
+    escalation page) sees it: their session read and one audit entry for the escalation, in its
+    partnership's chain; no page is drawn. No audited page can serve more than it."""
+    from escalate.cases.models import Escalation
+
+    reference = page.shows
+    partnership = Escalation.objects.values_list("partnership_id", flat=True).get(
+        reference=reference
+    )
+    return Page(
+        "audited floor (session + audit)",
+        f"/{partnership}/{reference}/",
+        page.cookie,
+        page.session_key,
+        f"Viewed {reference}.",
+    )
 
 
 def queries(page: Page) -> Queries:
@@ -564,13 +586,18 @@ def main(argv: list[str] | None = None) -> int:
     env = server_environment(args.database_url, secret_key)
     bare_env = dict(os.environ, DJANGO_SETTINGS_MODULE="bare.settings")
     forwarded = {"X-Forwarded-Proto": "https"}
+    lowest = floor_page(targets[-1])
     with (
         gunicorn("escalate.config.wsgi:application", env, args.worker_class) as app,
         gunicorn(
             "bare.wsgi:application", bare_env, args.worker_class, "--pythonpath", "benchmarks"
         ) as bare,
+        gunicorn(
+            "floor.wsgi:application", env, args.worker_class, "--pythonpath", "benchmarks"
+        ) as floor,
     ):
         check_page(f"{bare}/", {}, "Hello")
+        check_page(f"{floor}{lowest.path}", {**forwarded, "Cookie": lowest.cookie}, lowest.shows)
         for page in targets:
             check_page(f"{app}{page.path}", {**forwarded, "Cookie": page.cookie}, page.shows)
         print(f"\nwarming up ({WARM_UP_SECONDS} s a page)")
@@ -590,6 +617,17 @@ def main(argv: list[str] | None = None) -> int:
         print("-" * len(header))
         results: dict[str, list[tuple[Run, Run]]] = {}
         for _ in range(args.rounds):
+            ceiling = drive(f"{bare}/", {}, args.duration, args.connections)
+            headers = {**forwarded, "Cookie": lowest.cookie}
+            run = drive(f"{floor}{lowest.path}", headers, args.duration, args.connections)
+            results.setdefault(lowest.name, []).append((run, ceiling))
+            share = 100 * run.requests_per_second / ceiling.requests_per_second
+            print(
+                f"{lowest.name:<34} {run.requests_per_second:>7.1f} {run.p50_ms:>7.0f} "
+                f"{run.p99_ms:>7.0f} {ceiling.requests_per_second:>10.1f} {share:>6.1f}%"
+                f" {'2 + audit':>7}",
+                flush=True,
+            )
             for page in targets:
                 ceiling = drive(f"{bare}/", {}, args.duration, args.connections)
                 headers = {**forwarded, "Cookie": page.cookie}

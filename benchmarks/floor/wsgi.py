@@ -1,0 +1,8 @@
+"""``gunicorn --pythonpath benchmarks floor.wsgi:application``."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "floor.settings"
+application = get_wsgi_application()

@@ -33,8 +33,13 @@ from escalate.cases.nhs import is_valid_nhs_number
 from escalate.demo import scale
 from escalate.directory.models import LEVEL_LABELS, Agency, BoardRole, Partnership, Person
 from escalate.directory.services import stage_role
+from escalate.documents.models import FormVersion, Signature
+from escalate.panels.models import Outcome, Panel, Recommendation, RecommendationResponse
 
 pytestmark = pytest.mark.django_db
+
+#: The services that change the escalation itself (one version each).
+ESCALATION_SERVICES = ["escalation_raise", *scale.SERVICE_OF.values()]
 
 TODAY = dt.date(2026, 3, 3)  # a Tuesday
 SEED = 7
@@ -75,10 +80,13 @@ def test_it_makes_what_it_says(generated: scale.ScaleResult) -> None:
     assert Stage.objects.count() == generated.counts["stage"] == stages_expected
     assert Entry.objects.count() == generated.counts["entry"] > 3 * N
     assert Deadline.objects.count() == generated.counts["deadline"] > 0
-    # One audit entry per service call: the raise and every change after it.
+    # One audit entry per service call: the raise and every change after it, and every call
+    # to the forms' and panels' services.
     changes = escalations.aggregate(n=Sum("version"))["n"]
     trail = AuditEntry.objects.filter(object_type=ObjectType.ESCALATION)
-    assert trail.count() == generated.audit_entries == changes
+    assert trail.count() == generated.audit_entries
+    assert trail.filter(detail__service__in=ESCALATION_SERVICES).count() == changes
+    assert trail.count() - changes == sum(len(p.papers) + bool(p.outcome) for p in generated.plans)
     assert Person.objects.count() == generated.people == get_user_model().objects.count()
 
 
@@ -121,13 +129,18 @@ def test_every_stored_state_is_what_its_record_replays_to(generated: scale.Scale
 
 def _sample(plans: list[scale.Planned]) -> list[scale.Planned]:
     """Few escalations that between them end every way, start at immediate risk and take
-    every kind of step, in every procedure."""
+    every kind of step, in every procedure, and make every kind of call to the forms' and
+    panels' services (each form at each of its stages, each kind of panel)."""
     seen: set[tuple[str, str]] = set()
     chosen = []
     for p in plans:
         key = p.world.procedure.id
         wants = {(key, p.state.status.value), (key, f"risk:{p.data.immediate_risk}")}
         wants |= {(key, s.action) for s in p.steps}
+        wants |= {(key, f"{x.action}:{x.args.get('stage', '')}") for x in p.papers}
+        wants |= {(key, f"panel:{p.panel.definition.kind}")} if p.panel else set()
+        forms = [x.action for x in p.papers if x.action.startswith("form-")]
+        wants |= {(key, f"form ends with {forms[-1]}")} if forms else set()
         if wants - seen:
             seen |= wants
             chosen.append(p)
@@ -139,6 +152,20 @@ ESCALATION_FIELDS = [
     for f in Escalation._meta.concrete_fields
     if f.name not in {"id", "reference", "created_at", "updated_at"}
 ]
+VERSION_FIELDS = [
+    f.attname for f in FormVersion._meta.concrete_fields if f.name not in {"id", "record"}
+]
+SIGNATURE_FIELDS = [
+    f.attname for f in Signature._meta.concrete_fields if f.name not in {"id", "version"}
+]
+PANEL_FIELDS = [
+    f.attname for f in Panel._meta.concrete_fields if f.name not in {"id", "escalation"}
+]
+RESPONSE_FIELDS = [
+    f.attname
+    for f in RecommendationResponse._meta.concrete_fields
+    if f.name not in {"id", "recommendation"}
+]
 ENTRY_FIELDS = [
     f.attname
     for f in Entry._meta.concrete_fields
@@ -147,10 +174,69 @@ ENTRY_FIELDS = [
 
 
 def _stored(e: Escalation) -> dict[str, Any]:
-    """Everything stored about an escalation but its ids, reference and clock times."""
+    """Everything stored about an escalation but its ids, reference and clock times (the
+    forms' and panels' moments are the ``now`` their services were given, so kept)."""
     entries = list(e.entries.select_related("corrects"))
     trail = AuditEntry.objects.filter(object_ref=e.reference).order_by("at", "pk")
+    panels = list(Panel.objects.filter(escalation=e).order_by("pk"))
+    recommendations = list(Recommendation.objects.filter(escalation=e).order_by("pk"))
+    responses = RecommendationResponse.objects.filter(recommendation__escalation=e)
+    # The ids the audit entries name, as their order among the escalation's own.
+    ordinal = {
+        "panel": {p.pk: n for n, p in enumerate(panels)},
+        "recommendation": {r.pk: n for n, r in enumerate(recommendations)},
+        "response": {r.pk: n for n, r in enumerate(responses.order_by("pk"))},
+    }
+
+    def without_ids(detail: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: ordinal[k][v] if k in ordinal and v is not None else v for k, v in detail.items()
+        }
+
+    outcome = Outcome.objects.filter(escalation=e).first()
     return {
+        "forms": [
+            (
+                r.form_id,
+                r.created_at,
+                [
+                    (
+                        *(getattr(v, name) for name in VERSION_FIELDS),
+                        list(v.signatures.order_by("pk").values_list(*SIGNATURE_FIELDS)),
+                    )
+                    for v in r.versions.order_by("number")
+                ],
+            )
+            for r in e.form_records.order_by("form_id")
+        ],
+        "panels": [
+            (
+                *(getattr(p, name) for name in PANEL_FIELDS),
+                list(
+                    p.members.order_by("pk").values_list("person_id", "name", "agency_id", "role")
+                ),
+            )
+            for p in panels
+        ],
+        "outcome": (
+            outcome.produces,
+            ordinal["panel"].get(outcome.panel_id or 0),
+            outcome.decided_on,
+            outcome.entry_sequence,
+            outcome.recorded_at,
+            outcome.recorded_by_id,
+        )
+        if outcome is not None
+        else None,
+        "recommendations": [
+            (
+                r.agency_id,
+                r.text,
+                r.due_on,
+                list(r.responses.order_by("pk").values_list(*RESPONSE_FIELDS)),
+            )
+            for r in recommendations
+        ],
         "escalation": {name: getattr(e, name) for name in ESCALATION_FIELDS},
         "parties": sorted(e.parties.values_list("agency_id", "role")),
         "stages": list(e.stages.values_list("number", "entered_on", "left_on")),
@@ -162,7 +248,9 @@ def _stored(e: Escalation) -> dict[str, Any]:
         "deadlines": sorted(
             e.deadlines.values_list("stage", "obligation", "due_on", "reminded_on", "overdue_on")
         ),
-        "audit": [(a.action, a.actor_id, a.partnership_id, a.result, a.detail) for a in trail],
+        "audit": [
+            (a.action, a.actor_id, a.partnership_id, a.result, without_ids(a.detail)) for a in trail
+        ],
     }
 
 
@@ -292,6 +380,12 @@ def _snapshot(seed: int) -> list[tuple[Any, ...]]:
                 e.raising_person.name if e.raising_person else "",
                 e.next_due_on,
                 tuple(e.entries.values_list("kind", "occurred_on", "author_name", "text")),
+                tuple(
+                    FormVersion.objects.filter(record__escalation=e)
+                    .order_by("record__form_id", "number")
+                    .values_list("record__form_id", "stage", "status", "values")
+                ),
+                tuple(Panel.objects.filter(escalation=e).values_list("kind", "sits_on")),
             )
             for e in Escalation.objects.filter(partnership__slug__startswith=f"scale-{seed}-")
             .select_related("raising_person")

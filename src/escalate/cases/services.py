@@ -245,6 +245,7 @@ def _raise(*, actor: Actor, data: NewEscalation, today: dt.date, now: dt.datetim
         )
         entries = _record(escalation, transition, actor=actor, version=1, after=0)
         deadlines_sync(escalation, derived.items)
+        _facts_sync(escalation, procedure, calendar, state)
         _notify(escalation, transition, actor=actor, version=1, now=now)
         audit_record(
             actor=actor.user,
@@ -290,6 +291,18 @@ def _record(
         entry.author_agency = actor.agency_name
         entry.save(force_insert=True)
     return entries
+
+
+def _facts_sync(
+    escalation: Escalation,
+    procedure: Procedure,
+    calendar: WorkingCalendar,
+    state: lc.EscalationState,
+) -> None:
+    """The facts the board's view counts, kept in step in the caller's transaction."""
+    from escalate.insights.facts import facts_sync  # insights reads cases, not the reverse
+
+    facts_sync(escalation, procedure, calendar, state)
 
 
 def _notify(
@@ -398,6 +411,7 @@ def _commit(
                 by_sequence={e.sequence: e for e in loaded.entries},
             )
             deadlines_sync(esc, derived.items)
+            _facts_sync(esc, loaded.procedure, loaded.calendar, new_state)
             _notify(esc, transition, actor=actor, version=loaded_version + 1, now=now)
             audit_record(
                 actor=actor.user,

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "escalate.attachments",
     "escalate.documents",
     "escalate.panels",
+    "escalate.insights",
     "escalate.web",
 ]
 

@@ -214,6 +214,17 @@ def reset_the_calendar_feed(world: World) -> None:
     signed_in(_user(world)).post(reverse("notifications:feed-reset"))
 
 
+def view_the_boards_figures(world: World) -> None:
+    signed_in(world.bu_user).get(reverse("insights:dashboard"))
+
+
+def write_the_annual_reports_narrative(world: World) -> None:
+    signed_in(world.bu_user).post(
+        reverse("insights:annual-report-narrative", kwargs={"year": 2025}),
+        {"narrative": "The year in words", "version": "0"},
+    )
+
+
 PRODUCERS: dict[AuditAction, Callable[[World], None]] = {
     AuditAction.SIGN_IN: sign_in_through_the_pages,
     AuditAction.SIGN_IN_FAILED: wrong_password,
@@ -244,6 +255,8 @@ PRODUCERS: dict[AuditAction, Callable[[World], None]] = {
     AuditAction.NOTIFICATION_RETRIED: send_a_failed_email_again,
     AuditAction.NOTIFICATION_PREFERENCE_CHANGED: choose_a_daily_digest,
     AuditAction.CALENDAR_FEED_RESET: reset_the_calendar_feed,
+    AuditAction.BOARD_VIEWED: view_the_boards_figures,
+    AuditAction.ANNUAL_REPORT_CHANGED: write_the_annual_reports_narrative,
 }
 
 

@@ -182,6 +182,7 @@ def expected(key: str, access: Access, role: str, variant: str) -> dict[str, Exp
         "attachments": _attachments,
         "documents": _documents,
         "panels": _panels,
+        "insights": _insights,
     }
     if app not in rules:
         raise AssertionError(f"no rules for {key!r}: add them to tests/security/test_matrix.py")
@@ -331,6 +332,22 @@ def _notifications(key: str, access: Access, role: str, variant: str) -> dict[st
         return get_post(200 if role == "business-unit" else 404, 405)
     if key == "notifications:outbox-retry":
         return get_post(405, 404)  # another partnership's row: 404 to its business unit too
+    raise AssertionError(f"no rule for {key!r}: add one to tests/security/test_matrix.py")
+
+
+def _insights(key: str, access: Access, role: str, variant: str) -> dict[str, Expect]:
+    """The board's view: the business unit alone, and only its own partnership's figures (the
+    URL names no partnership: another partnership's business unit sees its own)."""
+    if role == "anonymous":
+        return both(302, SIGN_IN)
+    if key in ("insights:dashboard", "insights:escalations"):
+        return get_post(200 if role == "business-unit" else 404, 405)  # GET only
+    if key in ("insights:annual-reports", "insights:annual-report", "insights:annual-report-pdf"):
+        return get_post(200 if role == "business-unit" else 404, 405)  # GET only
+    if key == "insights:annual-report-narrative":
+        return both(200 if role == "business-unit" else 404)  # an empty POST shows its error
+    if key.startswith("insights:export-"):
+        return get_post(200 if role == "business-unit" else 404, 405)  # GET only; a download
     raise AssertionError(f"no rule for {key!r}: add one to tests/security/test_matrix.py")
 
 

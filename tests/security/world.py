@@ -377,6 +377,8 @@ def _kwargs(world: SecurityWorld, route: Route, variant: str, role: str) -> dict
         kwargs["sequence"] = 1
     if "<slug:step>" in pattern:
         kwargs["step"] = variant
+    if "<int:year>" in pattern:
+        kwargs["year"] = 2025  # a financial year (the annual report's), long begun
     if (named := ADMIN_MODEL_NAME.match(key)) and "<path:object_id>" in pattern:
         kwargs["object_id"] = _admin_object(world, named["model"]).pk
     extra: dict[str, dict[str, Any]] = {

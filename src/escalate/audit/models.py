@@ -74,6 +74,8 @@ class AuditAction(models.TextChoices):
     NOTIFICATION_RETRIED = "notification-retried", "Asked for a notification to be sent again"
     NOTIFICATION_PREFERENCE_CHANGED = "notification-preference-changed", "Changed how they hear"
     CALENDAR_FEED_RESET = "calendar-feed-reset", "Reset their calendar feed address"
+    BOARD_VIEWED = "board-viewed", "Viewed the board's figures"
+    ANNUAL_REPORT_CHANGED = "annual-report-changed", "Changed the annual report's narrative"
 
 
 class AuditResult(models.TextChoices):

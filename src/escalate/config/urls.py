@@ -12,4 +12,5 @@ urlpatterns = [
     path("directory/", include("escalate.directory.urls")),
     path("audit/", include("escalate.audit.urls")),
     path("notifications/", include("escalate.notifications.urls")),
+    path("board/", include("escalate.insights.urls")),
 ]

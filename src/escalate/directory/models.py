@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from escalate.procedures.calendar import WorkingCalendar, working_calendar
 from escalate.procedures.schema import AGENCY_TYPE_NAMES, PANEL_KIND_NAMES, Division, Level
+
+#: The least small-number threshold a partnership may set: "fewer than 2" could only mean 1.
+SMALL_NUMBER_THRESHOLD_MIN = 3
 
 
 class Partnership(models.Model):
@@ -55,6 +59,15 @@ class Partnership(models.Model):
         default=dt.time(17, 0),
         help_text="... and until this time: never at night, at a weekend or on a bank holiday.",
     )
+    #: Published figures (escalate.insights.small_numbers): a count above 0 and below this is
+    #: shown as "fewer than N".
+    small_number_threshold = models.PositiveSmallIntegerField(
+        "small-number threshold",
+        default=5,
+        validators=[MinValueValidator(SMALL_NUMBER_THRESHOLD_MIN)],
+        help_text="In figures published outside the partnership, a count above 0 and below this "
+        'is shown as "fewer than" this number, so that nobody can be identified (at least 3).',
+    )
 
     class Meta:
         ordering = ["name"]
@@ -62,7 +75,11 @@ class Partnership(models.Model):
             models.CheckConstraint(
                 condition=models.Q(working_hours_start__lt=models.F("working_hours_end")),
                 name="working_hours_in_order",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(small_number_threshold__gte=SMALL_NUMBER_THRESHOLD_MIN),
+                name="small_number_threshold_at_least_3",
+            ),
         ]
 
     def __str__(self) -> str:

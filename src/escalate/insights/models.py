@@ -9,8 +9,11 @@ references, agencies, dates, stages, categories and outcomes only (the register 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 
 from escalate.cases.models import Escalation, Status
 from escalate.directory.models import Agency, Partnership
@@ -111,3 +114,39 @@ class StageFact(models.Model):
 
     def __str__(self) -> str:
         return f"facts of escalation {self.escalation_id} stage {self.number}"
+
+
+#: The longest narrative an annual report may carry, in characters.
+NARRATIVE_LIMIT = 10_000
+
+
+class AnnualReport(models.Model):
+    """What the business unit writes for the board's annual report on escalations, for one
+    financial year (April to March): a few paragraphs of plain text. The figures are not
+    stored: the report reads them from the facts each time it is shown.
+
+    ``version`` goes up by one at each save, so that a save from a page opened before someone
+    else's is refused instead of overwriting it (``insights.reports``).
+    """
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    #: The financial year's first calendar year: 2025 is 1 April 2025 to 31 March 2026.
+    year = models.PositiveSmallIntegerField()
+    narrative = models.TextField(blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partnership", "year"], name="annual_report_once"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("narrative"), NARRATIVE_LIMIT),
+                name="annual_report_narrative_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"annual report {self.year} of partnership {self.partnership_id}"

@@ -135,6 +135,17 @@ ROUTES: dict[str, Access] = {
     "notifications:feed": PUBLIC,  # calendar applications cannot sign in: the secret is the key
     "notifications:outbox": BUSINESS_UNIT,  # their own partnership's e-mail rows
     "notifications:outbox-retry": BUSINESS_UNIT,  # POST only; another partnership's row is 404
+    # -- the board's view (escalate.insights) --
+    "insights:dashboard": BUSINESS_UNIT,  # its own partnership's figures; GET only
+    "insights:escalations": BUSINESS_UNIT,  # the escalations behind a figure; GET only
+    "insights:annual-reports": BUSINESS_UNIT,  # choose a year of the annual report; GET only
+    "insights:annual-report": BUSINESS_UNIT,  # one year's report, to print; GET only
+    "insights:annual-report-narrative": BUSINESS_UNIT,  # the report's narrative: GET and POST
+    "insights:annual-report-pdf": BUSINESS_UNIT,  # the report as a PDF; GET only
+    "insights:export-register-csv": BUSINESS_UNIT,  # its own register; GET only; audited
+    "insights:export-register-xlsx": BUSINESS_UNIT,  # its own register; GET only; audited
+    "insights:export-figures-csv": BUSINESS_UNIT,  # its own figures; GET only; audited
+    "insights:export-figures-xlsx": BUSINESS_UNIT,  # its own figures; GET only; audited
     # -- signing in and out, your account (escalate.accounts) --
     "accounts:sign-in": PUBLIC,
     "accounts:verify": SIGNING_IN,

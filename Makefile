@@ -12,7 +12,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/escalate
 PORT ?= 8000
 
 .PHONY: run plan test setup frontend chromium lint typecheck unit unit-postgres check-deploy \
-        bench bench-sweep bench-first-page bench-load bench-audit-locks clean
+        bench bench-sweep bench-first-page bench-load bench-audit-locks bench-board clean
 
 # uv lives in its own small virtual environment so that syncing .venv never touches it.
 $(UV):
@@ -64,7 +64,7 @@ unit-postgres: setup frontend
 	DATABASE_URL=$(POSTGRES_URL) .venv/bin/pytest -q -m "not browser" \
 	    tests/cases tests/directory tests/demo tests/notifications tests/documents tests/panels \
 	    tests/attachments tests/journeys tests/accounts tests/audit \
-	    tests/sso tests/security
+	    tests/sso tests/security tests/insights
 
 # Production settings pass Django's deployment checks with no warning at all.
 check-deploy: setup frontend
@@ -94,6 +94,11 @@ bench-load: setup frontend
 # Audited escalation pages of four partnerships at once (4 workers): any wait on a shared lock?
 bench-audit-locks: setup frontend
 	.venv/bin/python benchmarks/audit_locks.py
+
+# The board's view at 100,000 escalations: the dashboard, its lists, the annual report and the
+# register's export (rows a second, peak memory), on the load benchmark's database.
+bench-board: setup frontend
+	.venv/bin/python benchmarks/board.py
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules \

@@ -616,31 +616,25 @@ def main(argv: list[str] | None = None) -> int:
         print(header)
         print("-" * len(header))
         results: dict[str, list[tuple[Run, Run]]] = {}
+        rounds = [(floor, lowest, None), *((app, page, measured[page.name]) for page in targets)]
         for _ in range(args.rounds):
-            ceiling = drive(f"{bare}/", {}, args.duration, args.connections)
-            headers = {**forwarded, "Cookie": lowest.cookie}
-            run = drive(f"{floor}{lowest.path}", headers, args.duration, args.connections)
-            results.setdefault(lowest.name, []).append((run, ceiling))
-            share = 100 * run.requests_per_second / ceiling.requests_per_second
-            print(
-                f"{lowest.name:<34} {run.requests_per_second:>7.1f} {run.p50_ms:>7.0f} "
-                f"{run.p99_ms:>7.0f} {ceiling.requests_per_second:>10.1f} {share:>6.1f}%"
-                f" {'2 + audit':>7}",
-                flush=True,
-            )
-            for page in targets:
+            for server, page, q in rounds:
                 ceiling = drive(f"{bare}/", {}, args.duration, args.connections)
                 headers = {**forwarded, "Cookie": page.cookie}
                 # Still a 200 (and the session's idle time-out starts again).
-                check_page(f"{app}{page.path}", headers, page.shows)
-                run = drive(f"{app}{page.path}", headers, args.duration, args.connections)
+                check_page(f"{server}{page.path}", headers, page.shows)
+                run = drive(f"{server}{page.path}", headers, args.duration, args.connections)
                 results.setdefault(page.name, []).append((run, ceiling))
-                q = measured[page.name]
                 share = 100 * run.requests_per_second / ceiling.requests_per_second
+                sql = (
+                    f"{q.count:>7} {q.total_ms:>7.2f} {q.slowest_ms:>5.2f} ms"
+                    if q is not None
+                    else f"{'2 + audit':>7}"
+                )
                 print(
                     f"{page.name:<34} {run.requests_per_second:>7.1f} {run.p50_ms:>7.0f} "
                     f"{run.p99_ms:>7.0f} {ceiling.requests_per_second:>10.1f} "
-                    f"{share:>6.1f}% {q.count:>7} {q.total_ms:>7.2f} {q.slowest_ms:>5.2f} ms",
+                    f"{share:>6.1f}% {sql}",
                     flush=True,
                 )
     print("\nqueries of each page (one warm request in this process; SQL ms is their sum):")

@@ -38,10 +38,10 @@ from urllib.parse import urlencode
 
 # The load benchmark's database, settings and sign-in (this script's folder is on sys.path).
 from load import (
-    DEFAULT_ESCALATIONS,
-    DEFAULT_URL,
+    check_scale_database,
     ensure_database,
     fill_if_empty,
+    scale_database_arguments,
     setup_django,
     sign_in,
 )
@@ -60,22 +60,12 @@ class Timed:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--database-url", default=DEFAULT_URL, help="the benchmark's database")
-    parser.add_argument(
-        "--escalations",
-        type=int,
-        default=DEFAULT_ESCALATIONS,
-        help="escalations to generate when the database holds none",
-    )
+    scale_database_arguments(parser)
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="timed requests a page")
     args = parser.parse_args(argv)
-    name = args.database_url.rsplit("/", 1)[-1]
-    if not args.database_url.startswith(("postgres://", "postgresql://")):
-        parser.error("the benchmark runs on PostgreSQL only (postgres://...)")
-    if name in ("", "escalate", "postgres"):
-        parser.error("give the benchmark its own database (not escalate or postgres)")
-    if min(args.escalations, args.runs) < 1:
-        parser.error("--escalations and --runs must be at least 1")
+    check_scale_database(parser, args)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     return args
 
 

@@ -82,8 +82,9 @@ AUTOCANNON = ROOT / "node_modules" / ".bin" / "autocannon"
 PRODUCTION = "escalate.config.settings.production"
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+def scale_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--database-url`` and ``--escalations``: the scale data set's database, shared by the
+    benchmarks that run on it (this one, ``board.py``)."""
     parser.add_argument("--database-url", default=DEFAULT_URL, help="the benchmark's database")
     parser.add_argument(
         "--escalations",
@@ -91,6 +92,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_ESCALATIONS,
         help="escalations to generate when the database holds none",
     )
+
+
+def check_scale_database(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """PostgreSQL only, never the application's own database, at least one escalation."""
+    url = urlparse(args.database_url)
+    if url.scheme not in ("postgres", "postgresql"):
+        parser.error("the benchmark runs on PostgreSQL only (postgres://...)")
+    if url.path.strip("/") in ("", "escalate", "postgres"):
+        parser.error("give the benchmark its own database (not escalate or postgres)")
+    if args.escalations < 1:
+        parser.error("--escalations must be at least 1")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    scale_database_arguments(parser)
     parser.add_argument("--duration", type=int, default=DEFAULT_DURATION, help="seconds a run")
     parser.add_argument(
         "--connections", type=int, default=DEFAULT_CONNECTIONS, help="concurrent connections"
@@ -104,13 +121,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(autocannon's latencies are then wrong: see above)",
     )
     args = parser.parse_args(argv)
-    url = urlparse(args.database_url)
-    if url.scheme not in ("postgres", "postgresql"):
-        parser.error("the benchmark runs on PostgreSQL only (postgres://...)")
-    if url.path.strip("/") in ("", "escalate", "postgres"):
-        parser.error("give the benchmark its own database (not escalate or postgres)")
-    if min(args.escalations, args.duration, args.connections, args.rounds) < 1:
-        parser.error("--escalations, --duration, --connections and --rounds must be at least 1")
+    check_scale_database(parser, args)
+    if min(args.duration, args.connections, args.rounds) < 1:
+        parser.error("--duration, --connections and --rounds must be at least 1")
     if not GUNICORN.exists():
         parser.error(f"{GUNICORN} is missing: run `make setup`")
     if not AUTOCANNON.exists():

@@ -18,7 +18,7 @@ from pytest_django.plugin import DjangoDbBlocker
 
 from escalate.cases import rules
 from escalate.cases.models import EntryKind, Escalation, Status
-from escalate.demo import scale
+from escalate.demo import scale, scale_papers
 from escalate.directory.models import PanelSeat, Person
 from escalate.documents import selectors as form_selectors
 from escalate.documents import signers
@@ -160,7 +160,7 @@ def test_the_forms_say_what_the_record_says(generated: scale.ScaleResult) -> Non
                 for fld in core.answerable(form, v.stage):
                     if fld.source is not None and fld.required and fld.id not in recorded:
                         assert v.values[fld.id] in {
-                            text.format(stage=v.stage) for text in scale.NOT_SETTLED.values()
+                            text.format(stage=v.stage) for text in scale_papers.NOT_SETTLED.values()
                         }
                 checked += 1
     assert checked > 50
@@ -178,7 +178,7 @@ def test_most_forms_say_how_effective_the_procedure_was(generated: scale.ScaleRe
                 said.append(v.values["effectiveness"])
     assert asked > 30
     assert 0.7 * asked < len(said) < asked
-    assert set(said) <= set(scale.EFFECTIVENESS)
+    assert set(said) <= set(scale_papers.EFFECTIVENESS)
     assert len(set(said)) > 6
 
 
@@ -240,14 +240,14 @@ def test_recommendations_go_to_every_party_and_some_are_answered(
         decided_on = e.closed_on
         assert decided_on is not None
         for r in recommendations:
-            assert r.due_on >= decided_on and r.text in scale.RECOMMENDATIONS
+            assert r.due_on >= decided_on and r.text in scale_papers.RECOMMENDATIONS
             responses = list(RecommendationResponse.objects.filter(recommendation=r))
             answered += bool(responses)
             unanswered += not responses
             for response in responses:
                 assert response.answer in Answer.values
                 assert decided_on <= response.responded_on <= TODAY
-                assert response.text in scale.RESPONSES
+                assert response.text in scale_papers.RESPONSES
                 author = Person.objects.get(user=response.recorded_by)
                 assert author.agency_id == r.agency_id or author.is_business_unit
     assert answered > unanswered > 0
@@ -255,13 +255,13 @@ def test_recommendations_go_to_every_party_and_some_are_answered(
 
 def _invented() -> list[str]:
     pools: list[Any] = [
-        scale.EFFECTIVENESS,
-        scale.COMMENTS,
-        *scale.FIELD_TEXTS.values(),
-        scale.GENERIC_TEXTS,
-        scale.NOT_SETTLED.values(),
-        scale.RECOMMENDATIONS,
-        scale.RESPONSES,
+        scale_papers.EFFECTIVENESS,
+        scale_papers.COMMENTS,
+        *scale_papers.FIELD_TEXTS.values(),
+        scale_papers.GENERIC_TEXTS,
+        scale_papers.NOT_SETTLED.values(),
+        scale_papers.RECOMMENDATIONS,
+        scale_papers.RESPONSES,
     ]
     return [text for pool in pools for text in pool]
 

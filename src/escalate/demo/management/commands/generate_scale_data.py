@@ -1,6 +1,6 @@
 """``escalate-manage generate_scale_data``: a large invented data set for load and scale tests
-(``escalate.demo.scale``). It refuses a database that already holds escalations unless
-``--add`` is given."""
+(``escalate.demo.scale``; its forms and panels in ``escalate.demo.scale_papers``). It refuses a
+database that already holds escalations unless ``--add`` is given."""
 
 from __future__ import annotations
 
@@ -22,10 +22,12 @@ def _positive(text: str) -> int:
 
 class Command(BaseCommand):
     help = (
-        "Generate partnerships, agencies, people and escalations (with their stages, entries, "
-        "deadlines and audit entries) for load and scale tests: invented data, the same for "
-        "the same seed and day. Refuses a database that already holds escalations unless "
-        "--add is given."
+        "Generate partnerships, agencies, people and escalations for load and scale tests: "
+        "each escalation with its stages, entries, deadlines and audit entries, its forms "
+        "(signed and sent, some left as drafts), for a decision its panel, outcome, "
+        "recommendations and responses, and the facts kept for counting. Invented data, the "
+        "same for the same seed and day. Refuses a database that already holds escalations "
+        "unless --add is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -260,3 +260,19 @@ def test_the_figure_shows_the_chart_the_summary_and_the_data_table() -> None:
     for row in MONTHS.rows:
         assert re.search(rf'<th scope="row" class="govuk-table__header">{row[0]}</th>', html)
     assert '<a class="govuk-link" href="/escalations/?raised=2026-01">12</a>' in html
+
+
+def test_bar_labels_cut_below_8_characters_are_drawn_a_row_each_instead() -> None:
+    """Five quarters' labels would read "Oct t..." side by side: a row each says them whole."""
+    quarters = Table(
+        title="Raised by quarter",
+        headers=("Quarter", "Raised"),
+        rows=tuple(
+            (f"{q} 2026", i)
+            for i, q in enumerate(
+                ("Jan to Mar", "Apr to Jun", "Jul to Sep", "Oct to Dec", "Jan to Mar")
+            )
+        ),
+    )
+    assert bar_chart(quarters).kind == "horizontal-bar"
+    assert line_chart(quarters, value_columns=(1,)).kind == "line"

@@ -319,16 +319,17 @@ _EM_PER_CHAR = 0.6
 
 
 def _axis_labels(labels: list[str], kind: str) -> tuple[list[str], dict[str, Any]] | None:
-    """The labels along the bottom, shortened to fit side by side; where even 6 characters
-    would not fit, a line chart labels every n-th point (months and quarters read well that
-    way). None for bars whose labels cannot stand side by side: they are drawn a row each."""
+    """The labels along the bottom, shortened to fit side by side: to 6 characters at least
+    for a line chart, which labels every n-th point where even that would not fit (months read
+    well that way); to 8 at least for bars ("Oct t..." would say nothing), which are otherwise
+    drawn a row each (None)."""
     if not labels:
         return labels, {}
     char = FONT_SIZE * _EM_PER_CHAR
     room = (WIDTH - 50) / len(labels)
     fits = int((room - 8) / char)
     longest = max(len(label) for label in labels)
-    if fits >= min(6, longest):
+    if fits >= min(6 if kind == "line" else 8, longest):
         return [_short(label, fits) for label in labels], {}
     if kind != "line":
         return None

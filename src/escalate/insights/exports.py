@@ -16,7 +16,7 @@ anonymous temporary file, streamed with a ``FileResponse`` and gone once it is c
 **The figures** are a list of :class:`~escalate.insights.tables.Table`: CSV as one block a
 table (its title, its headers, its rows, its summary, a blank line), XLSX as one sheet a
 table. With ``publish=True`` every table is first made fit to leave the partnership
-(``insights.reports.published``: small numbers and what would give them away withheld,
+(``insights.small_numbers.published``: small numbers and what would give them away withheld,
 ``insights.small_numbers``, and no links).
 
 Spreadsheets run what looks like a formula: a CSV cell of text starting with ``=``, ``+``,
@@ -46,6 +46,7 @@ from escalate.cases.models import Status, SubjectKind
 from escalate.directory.models import Partnership
 from escalate.directory.procedures import registry
 from escalate.insights.models import EscalationFact
+from escalate.insights.small_numbers import published
 from escalate.insights.tables import Table
 from escalate.procedures.registry import UnknownProcedureError
 from escalate.procedures.schema import AGENCY_TYPE_NAMES
@@ -165,8 +166,6 @@ def register_xlsx(partnership: Partnership, start: dt.date, end: dt.date) -> IO[
 def _prepared(tables: Iterable[Table], publish: bool, threshold: int) -> list[Table]:
     if not publish:
         return list(tables)
-    from escalate.insights.reports import published  # the report's own rule, shared
-
     return [published(table, threshold) for table in tables]
 
 

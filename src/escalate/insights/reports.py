@@ -12,7 +12,7 @@ report meant to leave the partnership:
 - every table goes through the small-number rule (``small_numbers.suppress``) with the
   partnership's threshold, and where a row has a hidden count, the figures of that row that are
   worked out from its counts (a share within the due date, the working days of so few
-  escalations) are withheld too (:func:`withhold_derived`);
+  escalations) are withheld too (``small_numbers.published``);
 - the charts are drawn from those tables, so a hidden count draws nothing (``charts``: a cell
   that is not a number draws no bar or point): no bar can give away what its table hides. A
   chart of a table with hidden counts that would draw nothing, or only zeros, is left out (a
@@ -44,8 +44,8 @@ from escalate.insights.forms import financial_year_start
 from escalate.insights.models import NARRATIVE_LIMIT, AnnualReport, EscalationFact
 from escalate.insights.sections import Section, agencies_of, labels_for, sections_of
 from escalate.insights.selectors import BoardFilters, Figures
-from escalate.insights.small_numbers import WITHHELD, suppress
-from escalate.insights.tables import Cell, Table
+from escalate.insights.small_numbers import published
+from escalate.insights.tables import Table
 
 #: The earliest financial year a report may be asked for (an address typed by hand asking for
 #: the year 3 is a 404, not a thousand years of months).
@@ -137,31 +137,6 @@ def report_years(partnership: Partnership, today: dt.date) -> list[YearChoice]:
 
 
 # -- the figures ------------------------------------------------------------------------------
-
-
-def _is_number(cell: Cell) -> bool:
-    return isinstance(cell, int | float) and not isinstance(cell, bool)
-
-
-def withhold_derived(before: Table, after: Table) -> Table:
-    """``after`` (``before`` suppressed) with the numbers that are not counts withheld in each
-    row where a count was hidden: a share of a hidden count, or the working days taken by
-    fewer escalations than the threshold, would give the count (or the escalations) away."""
-    rows: list[tuple[Cell, ...]] = []
-    for old, new in zip(before.rows, after.rows, strict=True):
-        hidden = any(old[c] != new[c] for c in after.count_columns if c < len(old))
-        if hidden:
-            new = tuple(
-                WITHHELD if c > 0 and c not in after.count_columns and _is_number(cell) else cell
-                for c, cell in enumerate(new)
-            )
-        rows.append(new)
-    return replace(after, rows=tuple(rows))
-
-
-def published(table: Table, threshold: int) -> Table:
-    """A table as the report shows it: small numbers hidden, and no links."""
-    return replace(withhold_derived(table, suppress(table, threshold)), links={})
 
 
 def _nothing_drawn(section: Section) -> bool:

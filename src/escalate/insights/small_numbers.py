@@ -226,3 +226,29 @@ def _bridges(edges: list[Key], row_lines: set[int], column_lines: set[int]) -> l
                 order[other] = low[other] = len(order)
                 stack.append((other, edge, iter(adjacency[other])))
     return sorted(found)
+
+
+def _is_number(cell: Cell) -> bool:
+    return isinstance(cell, int | float) and not isinstance(cell, bool)
+
+
+def withhold_derived(before: Table, after: Table) -> Table:
+    """``after`` (``before`` suppressed) with the numbers that are not counts withheld in each
+    row where a count was hidden: a share of a hidden count, or the working days taken by
+    fewer escalations than the threshold, would give the count (or the escalations) away."""
+    rows: list[tuple[Cell, ...]] = []
+    for old, new in zip(before.rows, after.rows, strict=True):
+        hidden = any(old[c] != new[c] for c in after.count_columns if c < len(old))
+        if hidden:
+            new = tuple(
+                WITHHELD if c > 0 and c not in after.count_columns and _is_number(cell) else cell
+                for c, cell in enumerate(new)
+            )
+        rows.append(new)
+    return replace(after, rows=tuple(rows))
+
+
+def published(table: Table, threshold: int) -> Table:
+    """A table as it may leave the partnership (the annual report, the figures exported to
+    publish): small numbers and what would give them away hidden, and no links."""
+    return replace(withhold_derived(table, suppress(table, threshold)), links={})

@@ -1,6 +1,7 @@
 """What every template knows: the service name, the viewer's partnership, whether they may
-raise a concern (the business unit never does), how many of their notifications are unread
-(for someone fully signed in), demo mode. Read from what ``escalate.web.signed_in`` loaded
+raise a concern (the business unit never does), whether they see the board's view (the
+business unit alone does), how many of their notifications are unread (for someone fully
+signed in), demo mode. Read from what ``escalate.web.signed_in`` loaded
 with the user: no query of its own."""
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "service_name": "Escalate",
         "viewer_partnership": person.agency.partnership if person is not None else None,
         "may_raise": access.may_raise(person if person is not None and person.is_active else None),
+        # The board's view is the business unit's (insights.access): the same rule, no query.
+        "sees_board": access.business_unit_person(user) is not None,
         "unread_notifications": unread,
         "demo_mode": settings.ESCALATE_DEMO,
     }
